@@ -1,0 +1,92 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { DataSource } from 'typeorm';
+import { ApiKeysService } from './auth/api-keys.service';
+import { CampaignsService } from './campaigns/campaigns.service';
+import type { Config } from './config';
+import type { GraphQLContext } from './graphql/context';
+import { formatGraphQLError } from './graphql/errors';
+import { buildGatewaySchema } from './graphql/schema';
+import { CampaignStatsRest } from './http/campaign-stats.rest';
+import { RateLimiter } from './http/rate-limiter';
+import { createRequestHandler } from './http/router';
+import { DispatcherEventsService } from './ingest/dispatcher-events.service';
+import type { Logger } from './logger';
+import { CampaignStore } from './store/campaign.store';
+import { DeliveryStore } from './store/delivery.store';
+import { WorkspaceStore } from './store/workspace.store';
+
+export type AppConfig = Pick<Config, 'rateLimitRps' | 'rateLimitBurst' | 'nodeEnv' | 'host'>;
+
+export interface App {
+  /** Listens on `port` (0: any free port); resolves to the base URL. */
+  start(port: number): Promise<string>;
+  /** Stops taking requests, lets the ones under way finish, and releases everything but the database. */
+  stop(): Promise<void>;
+  readonly services: { campaigns: CampaignsService; keys: ApiKeysService; dispatcherEvents: DispatcherEventsService };
+}
+
+/** Builds the gateway over an open database. No side effects until `start`. */
+export async function buildApp(config: AppConfig, db: DataSource, logger: Logger): Promise<App> {
+  const campaignStore = new CampaignStore(db);
+  const deliveryStore = new DeliveryStore();
+  const keys = new ApiKeysService(new WorkspaceStore(db));
+  const campaigns = new CampaignsService(campaignStore);
+  const dispatcherEvents = new DispatcherEventsService(db, campaignStore, deliveryStore);
+  const schema = await buildGatewaySchema({ campaigns });
+  const production = config.nodeEnv === 'production';
+
+  const httpServer = createServer();
+  httpServer.keepAliveTimeout = 65_000;
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    // main.ts owns the signals: it drains the app, then closes the database.
+    stopOnTerminationSignals: false,
+    formatError: formatGraphQLError(logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
+  });
+  const handler = createRequestHandler({
+    db,
+    apollo,
+    keys,
+    limiter: config.rateLimitRps > 0 ? new RateLimiter(config.rateLimitRps, config.rateLimitBurst) : null,
+    campaigns,
+    statsRest: new CampaignStatsRest(schema, campaigns),
+    dispatcherEvents,
+    logger,
+  });
+  httpServer.on('request', (request, response) => {
+    void handler(request, response);
+  });
+
+  let started = false;
+  return {
+    services: { campaigns, keys, dispatcherEvents },
+    async start(port) {
+      await apollo.start();
+      started = true;
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, config.host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      const { port: bound } = httpServer.address() as AddressInfo;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      return `http://${host}:${bound}`;
+    },
+    async stop() {
+      if (started) await apollo.stop();
+      else if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { apiKeyPrefix, hashApiKey, isApiKeyShape, newApiKey } from '../domain/api-key';
+import type { WorkspaceStore } from '../store/workspace.store';
+
+/** A workspace, as a request that authenticated with one of its keys sees it. */
+export interface Principal {
+  workspaceId: string;
+  /** SHA-256 of the key it came with: names the key (rate buckets, revocation) without holding it */
+  keyHash: string;
+}
+
+export interface ApiKeysOptions {
+  /**
+   * How long a key's lookup is cached. A revoked key stops working within this time on every
+   * instance. @default 5000
+   */
+  cacheTtlMs?: number;
+}
+
+/** Creates, revokes and checks API keys. Only SHA-256 hashes reach the database. */
+export class ApiKeysService {
+  private readonly cache = new Map<string, { workspaceId: string | null; until: number }>();
+  private readonly ttl: number;
+
+  constructor(
+    private readonly store: WorkspaceStore,
+    options: ApiKeysOptions = {},
+  ) {
+    this.ttl = options.cacheTtlMs ?? 5000;
+  }
+
+  /** Makes a key for the workspace (created if new). The key is returned once and never stored. */
+  async create(workspaceName: string): Promise<{ key: string; workspaceId: string }> {
+    const workspace = await this.store.ensureWorkspace(workspaceName);
+    const key = newApiKey();
+    await this.store.insertApiKey(workspace.id, apiKeyPrefix(key), hashApiKey(key));
+    return { key, workspaceId: workspace.id };
+  }
+
+  async revoke(prefix: string): Promise<number> {
+    const revoked = await this.store.revokeByPrefix(prefix);
+    this.cache.clear();
+    return revoked;
+  }
+
+  /** The principal of a live key, or null for a missing, malformed, unknown or revoked one. */
+  async authenticate(key: string | null): Promise<Principal | null> {
+    if (!key || !isApiKeyShape(key)) return null;
+    const hash = hashApiKey(key);
+    const now = Date.now();
+    const cached = this.cache.get(hash);
+    let workspaceId: string | null;
+    if (cached && cached.until > now) {
+      workspaceId = cached.workspaceId;
+    } else {
+      workspaceId = await this.store.workspaceOfKeyHash(hash);
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(hash, { workspaceId, until: now + this.ttl });
+    }
+    return workspaceId ? { workspaceId, keyHash: hash } : null;
+  }
+}

@@ -1,0 +1,94 @@
+import type { LogLevel } from './logger';
+import { LOG_LEVELS } from './logger';
+
+/** Everything the gateway reads from its environment, parsed and checked once (DESIGN section 9). */
+export interface Config {
+  /** @default 4000 */
+  port: number;
+  /** host to listen on @default '0.0.0.0' */
+  host: string;
+  /** unset: an embedded PostgreSQL under `dataDir` */
+  databaseUrl: string | null;
+  /** @default './.data' */
+  dataDir: string;
+  /** HMAC key of Meta's `X-Hub-Signature-256`; unset: the WhatsApp webhook answers 503 */
+  whatsappAppSecret: string | null;
+  /** Meta's verification token; unset: the handshake is refused */
+  whatsappVerifyToken: string | null;
+  /** @default 250 */
+  statsPushIntervalMs: number;
+  /** requests per second per API key (or address, unauthenticated); 0 turns the limit off @default 50 */
+  rateLimitRps: number;
+  /** @default 100 */
+  rateLimitBurst: number;
+  redisUrl: string | null;
+  /** @default 'info' */
+  logLevel: LogLevel;
+  /** @default 'development' */
+  nodeEnv: string;
+  /** connections in the database pool @default 10 */
+  databasePoolSize: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses the environment; throws one ConfigError listing every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const text = (name: string): string | null => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? null : value.trim();
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const value = text(name);
+    if (value === null) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+      return fallback;
+    }
+    return Number(value);
+  };
+  const url = (name: string, protocols: string[]): string | null => {
+    const value = text(name);
+    if (value === null) return null;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+      return value;
+    } catch {
+      problems.push(`${name} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
+      return null;
+    }
+  };
+  const level = (text('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(level)})`);
+  }
+  const config: Config = {
+    port: integer('PORT', 4000, 0, 65535),
+    host: text('HOST') ?? '0.0.0.0',
+    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: text('DATA_DIR') ?? './.data',
+    whatsappAppSecret: text('WHATSAPP_APP_SECRET'),
+    whatsappVerifyToken: text('WHATSAPP_VERIFY_TOKEN'),
+    statsPushIntervalMs: integer('STATS_PUSH_INTERVAL_MS', 250, 10, 60_000),
+    rateLimitRps: integer('RATE_LIMIT_RPS', 50, 0, 1_000_000),
+    rateLimitBurst: integer('RATE_LIMIT_BURST', 100, 0, 1_000_000),
+    redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+    logLevel: (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : 'info',
+    nodeEnv: text('NODE_ENV') ?? 'development',
+    databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 200),
+  };
+  if (config.rateLimitRps > 0 && config.rateLimitBurst < 1) {
+    problems.push('RATE_LIMIT_BURST must be at least 1 when RATE_LIMIT_RPS is set');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,25 @@
+import DataLoader from 'dataloader';
+import type { Principal } from '../auth/api-keys.service';
+import type { CampaignsService } from '../campaigns/campaigns.service';
+import type { FailureReasonCount } from '../domain/campaign-stats';
+import { unauthenticated } from '../domain/errors';
+
+/** What every resolver sees of its request. */
+export interface GraphQLContext {
+  principal: Principal | null;
+  /** per request: failure reasons of every campaign in the response, in one query */
+  failureReasons: DataLoader<string, FailureReasonCount[]>;
+}
+
+export function createContext(principal: Principal | null, campaigns: CampaignsService): GraphQLContext {
+  return {
+    principal,
+    failureReasons: new DataLoader((ids: readonly string[]) => campaigns.failureReasons(ids), { cache: true }),
+  };
+}
+
+/** The request's workspace, or UNAUTHENTICATED. */
+export function workspaceOf(context: GraphQLContext): string {
+  if (!context.principal) throw unauthenticated();
+  return context.principal.workspaceId;
+}

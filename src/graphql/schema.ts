@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { lexicographicSortSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import type { CampaignsService } from '../campaigns/campaigns.service';
+import { CampaignResolver, CampaignStatsResolver } from './campaign.resolver';
+
+export interface SchemaServices {
+  campaigns: CampaignsService;
+}
+
+/** Builds the executable schema once per app, with resolvers bound to this app's services. */
+export async function buildGatewaySchema(services: SchemaServices): Promise<GraphQLSchema> {
+  const instances = new Map<unknown, unknown>([
+    [CampaignResolver, new CampaignResolver(services.campaigns)],
+    [CampaignStatsResolver, new CampaignStatsResolver()],
+  ]);
+  return buildSchema({
+    resolvers: [CampaignResolver, CampaignStatsResolver],
+    container: { get: (someClass) => instances.get(someClass) },
+    validate: false,
+  });
+}
+
+/** The SDL committed as schema.graphql: sorted, so the file changes only when the schema does. */
+export async function printableSchema(schema: GraphQLSchema): Promise<string> {
+  const { printSchema } = await import('graphql');
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

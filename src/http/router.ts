@@ -1,0 +1,89 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import type { DataSource } from 'typeorm';
+import type { ApiKeysService } from '../auth/api-keys.service';
+import type { CampaignsService } from '../campaigns/campaigns.service';
+import { DomainError } from '../domain/errors';
+import type { GraphQLContext } from '../graphql/context';
+import { createContext } from '../graphql/context';
+import { toGraphQLError } from '../graphql/errors';
+import type { DispatcherEventsService } from '../ingest/dispatcher-events.service';
+import type { Logger } from '../logger';
+import type { CampaignStatsRest } from './campaign-stats.rest';
+import { handleDispatcherEvents } from './dispatcher-events.rest';
+import { handleGraphQL } from './graphql.http';
+import { handleHealth, handleReady } from './health';
+import { sendJson } from './http-io';
+import type { RateLimiter } from './rate-limiter';
+import { authenticateRequest } from './request-auth';
+import { sendRestError } from './rest-errors';
+
+export interface RouterDeps {
+  db: DataSource;
+  apollo: ApolloServer<GraphQLContext>;
+  keys: ApiKeysService;
+  limiter: RateLimiter | null;
+  campaigns: CampaignsService;
+  statsRest: CampaignStatsRest;
+  dispatcherEvents: DispatcherEventsService;
+  logger: Logger;
+}
+
+const STATS_PATH = /^\/api\/v1\/campaigns\/([^/]*)\/stats\/?$/;
+
+function methodNotAllowed(response: ServerResponse, allow: string): void {
+  sendJson(response, 405, { error: 'method_not_allowed', message: `Use ${allow}` }, { allow });
+}
+
+/** Routes every HTTP request; each route parses, calls one service, and formats. */
+export function createRequestHandler(deps: RouterDeps) {
+  const { logger } = deps;
+
+  const graphQLContext = (request: IncomingMessage) => async (): Promise<GraphQLContext> => {
+    try {
+      return createContext(await authenticateRequest(request, deps.keys, deps.limiter), deps.campaigns);
+    } catch (error) {
+      throw error instanceof DomainError ? toGraphQLError(error) : error;
+    }
+  };
+
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://gateway');
+    const path = url.pathname;
+    const method = request.method ?? 'GET';
+    try {
+      if (path === '/graphql') {
+        if (method !== 'GET' && method !== 'POST') return methodNotAllowed(response, 'GET, POST');
+        return await handleGraphQL(request, response, deps.apollo, graphQLContext(request), url.search);
+      }
+      const stats = STATS_PATH.exec(path);
+      if (stats) {
+        if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(response, 'GET');
+        const principal = await authenticateRequest(request, deps.keys, deps.limiter);
+        let campaignId: string;
+        try {
+          campaignId = decodeURIComponent(stats[1]!);
+        } catch {
+          campaignId = stats[1]!;
+        }
+        return await deps.statsRest.handle(request, response, principal, campaignId);
+      }
+      if (path === '/api/v1/events') {
+        if (method !== 'POST') return methodNotAllowed(response, 'POST');
+        // Ingestion is bounded by body size, not by the read rate limit: a dispatcher may send thousands a second.
+        const principal = await authenticateRequest(request, deps.keys, null);
+        return await handleDispatcherEvents(request, response, principal, deps.dispatcherEvents);
+      }
+      if (path === '/healthz') return handleHealth(response);
+      if (path === '/readyz') return await handleReady(response, deps.db);
+      sendJson(response, 404, { error: 'not_found', message: `No route for ${method} ${path}` });
+    } catch (error) {
+      if (response.headersSent) {
+        logger.error('http.error_after_headers', { error, path });
+        response.destroy();
+        return;
+      }
+      sendRestError(response, error, logger);
+    }
+  };
+}

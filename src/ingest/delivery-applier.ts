@@ -1,0 +1,49 @@
+import type { ContactState } from '../domain/contact-state';
+import { CampaignChange, contactChange, joinFact, sameContactState } from '../domain/contact-state';
+import type { DeliveryFact } from '../domain/delivery-event';
+import { isZeroDelta } from '../domain/delivery-lattice';
+import type { Queryable } from '../store/campaign.store';
+import type { ContactRef, DeliveryStore } from '../store/delivery.store';
+
+/** One fact about one resolved contact. */
+export interface ResolvedFact {
+  contact: ContactRef;
+  fact: DeliveryFact;
+}
+
+/**
+ * Applies facts inside the caller's transaction: locks the contacts they name, joins the facts in
+ * (pure lattice code), writes back only what changed, and moves each campaign's counters once.
+ * Returns the ids of campaigns whose numbers moved.
+ */
+export async function applyResolvedFacts(
+  tx: Queryable,
+  store: DeliveryStore,
+  facts: readonly ResolvedFact[],
+): Promise<string[]> {
+  if (facts.length === 0) return [];
+  const byContact = new Map<string, { campaignId: string; facts: DeliveryFact[] }>();
+  for (const { contact, fact } of facts) {
+    const entry = byContact.get(contact.contactId);
+    if (entry) entry.facts.push(fact);
+    else byContact.set(contact.contactId, { campaignId: contact.campaignId, facts: [fact] });
+  }
+  const before = await store.lockContacts(tx, [...byContact.keys()]);
+  const changedStates = new Map<string, ContactState>();
+  const changes = new Map<string, CampaignChange>();
+  for (const [contactId, { campaignId, facts: contactFacts }] of byContact) {
+    const prior = before.get(contactId);
+    if (!prior) continue; // cannot happen: contacts are never deleted while their campaign exists
+    const after = contactFacts.reduce(joinFact, prior);
+    if (sameContactState(prior, after)) continue;
+    changedStates.set(contactId, after);
+    const change = contactChange(prior, after);
+    if (isZeroDelta(change.counters) && change.failureReasons.size === 0) continue;
+    let campaign = changes.get(campaignId);
+    if (!campaign) changes.set(campaignId, (campaign = new CampaignChange()));
+    campaign.add(change);
+  }
+  await store.writeContacts(tx, changedStates);
+  await store.applyCampaignChanges(tx, changes);
+  return [...changes.keys()];
+}

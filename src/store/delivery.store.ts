@@ -1,0 +1,225 @@
+import type { ContactState } from '../domain/contact-state';
+import type { CampaignChange } from '../domain/contact-state';
+import type { EvidenceKind } from '../domain/delivery-lattice';
+import type { Queryable } from './campaign.store';
+
+/** A contact as the event path sees it. */
+export interface ContactRef {
+  contactId: string;
+  campaignId: string;
+}
+
+const TIME_COLUMNS: Record<EvidenceKind, string> = {
+  SENT: 'first_sent_at',
+  DELIVERED: 'first_delivered_at',
+  READ: 'first_read_at',
+  CLICKED: 'first_clicked_at',
+  REPLIED: 'first_replied_at',
+  FAILED: 'first_failed_at',
+};
+const KINDS = Object.keys(TIME_COLUMNS) as EvidenceKind[];
+
+interface ContactRow {
+  id: string;
+  campaign_id: string;
+  flags: number;
+  first_sent_at: Date | null;
+  first_delivered_at: Date | null;
+  first_read_at: Date | null;
+  first_clicked_at: Date | null;
+  first_replied_at: Date | null;
+  first_failed_at: Date | null;
+  failure_code: number | null;
+  failure_title: string | null;
+  failure_at: Date | null;
+}
+
+function toState(row: ContactRow): ContactState {
+  const firstAt: ContactState['firstAt'] = {};
+  for (const kind of KINDS) {
+    const at = row[TIME_COLUMNS[kind] as keyof ContactRow] as Date | null;
+    if (at) firstAt[kind] = at;
+  }
+  return {
+    flags: row.flags,
+    firstAt,
+    failure:
+      row.failure_code !== null && row.failure_at !== null
+        ? { code: row.failure_code, title: row.failure_title ?? '', at: row.failure_at }
+        : null,
+  };
+}
+
+/** The SQL of the event path: resolve, lock, write back, count. Every call runs in the caller's transaction. */
+export class DeliveryStore {
+  /** Contact ids for (campaign, phone) pairs; pairs not in their campaign are absent. */
+  async contactsByPhone(
+    tx: Queryable,
+    pairs: readonly { campaignId: string; phone: string }[],
+  ): Promise<Map<string, ContactRef>> {
+    if (pairs.length === 0) return new Map();
+    const rows: { id: string; campaign_id: string; phone: string }[] = await tx.query(
+      `SELECT c.id, c.campaign_id, c.phone
+       FROM unnest($1::char(24)[], $2::text[]) AS p(campaign_id, phone)
+       JOIN campaign_contacts c ON c.campaign_id = p.campaign_id AND c.phone = p.phone`,
+      [pairs.map((p) => p.campaignId), pairs.map((p) => p.phone)],
+    );
+    return new Map(rows.map((r) => [`${r.campaign_id}|${r.phone}`, { contactId: r.id, campaignId: r.campaign_id }]));
+  }
+
+  /** Contacts of registered WhatsApp message ids, limited to one workspace's campaigns. */
+  async contactsByMessageId(
+    tx: Queryable,
+    workspaceId: string | null,
+    messageIds: readonly string[],
+  ): Promise<Map<string, ContactRef>> {
+    if (messageIds.length === 0) return new Map();
+    const rows: { whatsapp_message_id: string; contact_id: string; campaign_id: string }[] = await tx.query(
+      `SELECT m.whatsapp_message_id, m.contact_id, m.campaign_id
+       FROM contact_messages m JOIN campaigns c ON c.id = m.campaign_id
+       WHERE m.whatsapp_message_id = ANY($1::text[]) AND ($2::bigint IS NULL OR c.workspace_id = $2)`,
+      [messageIds, workspaceId],
+    );
+    return new Map(rows.map((r) => [r.whatsapp_message_id, { contactId: r.contact_id, campaignId: r.campaign_id }]));
+  }
+
+  /**
+   * Registers WhatsApp message ids to contacts. Returns the ids that are registered to another
+   * contact already (the caller refuses those); re-registering to the same contact is a no-op.
+   */
+  async registerMessageIds(
+    tx: Queryable,
+    registrations: readonly { messageId: string; contact: ContactRef }[],
+  ): Promise<string[]> {
+    if (registrations.length === 0) return [];
+    const sorted = [...registrations].sort((a, b) =>
+      a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0,
+    );
+    const rows: { whatsapp_message_id: string }[] = await tx.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::char(24)[]) AS i(message_id, contact_id, campaign_id)),
+       added AS (
+         INSERT INTO contact_messages (whatsapp_message_id, contact_id, campaign_id)
+         SELECT message_id, contact_id, campaign_id FROM input
+         ON CONFLICT (whatsapp_message_id) DO NOTHING
+         RETURNING whatsapp_message_id)
+       SELECT i.message_id AS whatsapp_message_id
+       FROM input i JOIN contact_messages m ON m.whatsapp_message_id = i.message_id
+       WHERE m.contact_id <> i.contact_id`,
+      [sorted.map((r) => r.messageId), sorted.map((r) => r.contact.contactId), sorted.map((r) => r.contact.campaignId)],
+    );
+    return rows.map((r) => r.whatsapp_message_id);
+  }
+
+  /** Records event ids; returns those seen for the first time (a resent id is left out). */
+  async claimEventIds(tx: Queryable, workspaceId: string, eventIds: readonly string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const sorted = [...new Set(eventIds)].sort();
+    const rows: { event_id: string }[] = await tx.query(
+      `INSERT INTO ingested_events (workspace_id, event_id) SELECT $1, unnest($2::text[])
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [workspaceId, sorted],
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  /**
+   * Reads and locks contacts, in id order so that concurrent batches cannot deadlock, until the
+   * transaction ends: no concurrent batch can change them between this read and the write back.
+   */
+  async lockContacts(tx: Queryable, contactIds: readonly string[]): Promise<Map<string, ContactState>> {
+    const rows: ContactRow[] = await tx.query(
+      `SELECT id, campaign_id, flags, ${KINDS.map((k) => TIME_COLUMNS[k]).join(', ')},
+              failure_code, failure_title, failure_at
+       FROM campaign_contacts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
+      [contactIds],
+    );
+    return new Map(rows.map((row) => [row.id, toState(row)]));
+  }
+
+  /** Writes back the states of changed contacts, in one statement. */
+  async writeContacts(tx: Queryable, states: ReadonlyMap<string, ContactState>): Promise<void> {
+    if (states.size === 0) return;
+    const ids: string[] = [];
+    const flags: number[] = [];
+    const times: (Date | null)[][] = KINDS.map(() => []);
+    const codes: (number | null)[] = [];
+    const titles: (string | null)[] = [];
+    const failureAts: (Date | null)[] = [];
+    for (const [id, state] of states) {
+      ids.push(id);
+      flags.push(state.flags);
+      KINDS.forEach((kind, i) => times[i]!.push(state.firstAt[kind] ?? null));
+      codes.push(state.failure?.code ?? null);
+      titles.push(state.failure?.title ?? null);
+      failureAts.push(state.failure?.at ?? null);
+    }
+    const timeParams = KINDS.map((_, i) => `$${i + 3}::timestamptz[]`).join(', ');
+    const n = KINDS.length + 3;
+    await tx.query(
+      `UPDATE campaign_contacts c SET flags = v.flags,
+         ${KINDS.map((k) => `${TIME_COLUMNS[k]} = v.${TIME_COLUMNS[k]}`).join(', ')},
+         failure_code = v.failure_code, failure_title = v.failure_title, failure_at = v.failure_at
+       FROM unnest($1::bigint[], $2::smallint[], ${timeParams}, $${n}::int[], $${n + 1}::text[], $${n + 2}::timestamptz[])
+         AS v(id, flags, ${KINDS.map((k) => TIME_COLUMNS[k]).join(', ')}, failure_code, failure_title, failure_at)
+       WHERE c.id = v.id`,
+      [ids, flags, ...times, codes, titles, failureAts],
+    );
+  }
+
+  /**
+   * Moves counters and failure reasons by the batch's changes: one statement per table,
+   * campaigns locked in id order. Only campaigns whose numbers moved get a new `updated_at`.
+   */
+  async applyCampaignChanges(tx: Queryable, changes: ReadonlyMap<string, CampaignChange>): Promise<void> {
+    const ids = [...changes.keys()].sort();
+    if (ids.length === 0) return;
+    await tx.query(
+      `SELECT 1 FROM campaign_counters WHERE campaign_id = ANY($1::char(24)[]) ORDER BY campaign_id FOR UPDATE`,
+      [ids],
+    );
+    const column = (name: keyof CampaignChange['counters']) => ids.map((id) => changes.get(id)!.counters[name]);
+    await tx.query(
+      `UPDATE campaign_counters k SET
+         touched = k.touched + v.touched, sent = k.sent + v.sent, delivered = k.delivered + v.delivered,
+         read = k.read + v.read, clicked = k.clicked + v.clicked, replied = k.replied + v.replied,
+         failed = k.failed + v.failed, updated_at = now()
+       FROM unnest($1::char(24)[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[])
+         AS v(campaign_id, touched, sent, delivered, read, clicked, replied, failed)
+       WHERE k.campaign_id = v.campaign_id`,
+      [
+        ids,
+        column('touched'),
+        column('sent'),
+        column('delivered'),
+        column('read'),
+        column('clicked'),
+        column('replied'),
+        column('failed'),
+      ],
+    );
+    const reasonCampaigns: string[] = [];
+    const reasonCodes: number[] = [];
+    const reasonTitles: string[] = [];
+    const reasonCounts: number[] = [];
+    for (const id of ids) {
+      const reasons = [...changes.get(id)!.failureReasons].sort(([a], [b]) => a - b);
+      for (const [code, { title, count }] of reasons) {
+        if (count === 0) continue;
+        reasonCampaigns.push(id);
+        reasonCodes.push(code);
+        reasonTitles.push(title);
+        reasonCounts.push(count);
+      }
+    }
+    if (reasonCampaigns.length === 0) return;
+    await tx.query(
+      `INSERT INTO campaign_failure_reasons AS r (campaign_id, code, title, contacts)
+       SELECT * FROM unnest($1::char(24)[], $2::int[], $3::text[], $4::int[])
+       ON CONFLICT (campaign_id, code) DO UPDATE SET
+         contacts = r.contacts + excluded.contacts,
+         title = CASE WHEN excluded.contacts > 0 THEN excluded.title ELSE r.title END`,
+      [reasonCampaigns, reasonCodes, reasonTitles, reasonCounts],
+    );
+  }
+}

@@ -1,0 +1,43 @@
+import type { App, AppConfig } from '../../src/app';
+import { buildApp } from '../../src/app';
+import { createLogger } from '../../src/logger';
+import { openTestDatabase } from './database';
+import type { DataSource } from 'typeorm';
+
+export interface TestApp {
+  app: App;
+  db: DataSource;
+  url: string;
+  databaseUrl: string;
+  /** a key of a workspace of its own */
+  key: string;
+  workspaceId: string;
+  newKey(workspace: string): Promise<{ key: string; workspaceId: string }>;
+  stop(): Promise<void>;
+}
+
+/** The whole gateway on port 0 over a database of its own. */
+export async function startTestApp(config: Partial<AppConfig> = {}): Promise<TestApp> {
+  const database = await openTestDatabase();
+  const logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent');
+  const app = await buildApp(
+    { rateLimitRps: 0, rateLimitBurst: 0, nodeEnv: 'test', host: '127.0.0.1', ...config },
+    database.db,
+    logger,
+  );
+  const url = await app.start(0);
+  const { key, workspaceId } = await app.services.keys.create('test-workspace');
+  return {
+    app,
+    db: database.db,
+    url,
+    databaseUrl: database.url,
+    key,
+    workspaceId,
+    newKey: (workspace) => app.services.keys.create(workspace),
+    async stop() {
+      await app.stop();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import fc from 'fast-check';
+import {
+  Evidence,
+  counterDelta,
+  countersOfContact,
+  recount,
+  zeroCounters,
+  addCounters,
+} from '../../src/domain/delivery-lattice';
+import type { EvidenceKind } from '../../src/domain/delivery-lattice';
+
+const flagsOf = (...kinds: EvidenceKind[]) => kinds.reduce((f, k) => f | Evidence[k], 0);
+
+describe('which counters a contact counts in (DESIGN section 1)', () => {
+  // [flags, touched, sent, delivered, read, clicked, replied, failed]
+  const table: [EvidenceKind[], number, number, number, number, number, number, number][] = [
+    [[], 0, 0, 0, 0, 0, 0, 0],
+    [['SENT'], 1, 1, 0, 0, 0, 0, 0],
+    [['DELIVERED'], 1, 1, 1, 0, 0, 0, 0],
+    [['READ'], 1, 1, 1, 1, 0, 0, 0],
+    [['CLICKED'], 1, 1, 1, 1, 1, 0, 0],
+    [['REPLIED'], 1, 1, 1, 1, 0, 1, 0],
+    [['FAILED'], 1, 0, 0, 0, 0, 0, 1],
+    [['SENT', 'FAILED'], 1, 1, 0, 0, 0, 0, 1],
+    [['FAILED', 'DELIVERED'], 1, 1, 1, 0, 0, 0, 0],
+    [['FAILED', 'READ'], 1, 1, 1, 1, 0, 0, 0],
+    [['FAILED', 'CLICKED'], 1, 1, 1, 1, 1, 0, 0],
+    [['FAILED', 'REPLIED'], 1, 1, 1, 1, 0, 1, 0],
+    [['SENT', 'DELIVERED', 'READ', 'CLICKED', 'REPLIED', 'FAILED'], 1, 1, 1, 1, 1, 1, 0],
+  ];
+  it.each(table)('%j', (kinds, touched, sent, delivered, read, clicked, replied, failed) => {
+    expect(countersOfContact(flagsOf(...kinds))).toEqual({ touched, sent, delivered, read, clicked, replied, failed });
+  });
+});
+
+describe('invariants over every flag set', () => {
+  const allFlagSets = Array.from({ length: 64 }, (_, f) => f);
+
+  it('sent >= delivered >= read >= clicked, read >= replied, delivered + failed <= 1', () => {
+    for (const flags of allFlagSets) {
+      const c = countersOfContact(flags);
+      expect(c.sent).toBeGreaterThanOrEqual(c.delivered);
+      expect(c.delivered).toBeGreaterThanOrEqual(c.read);
+      expect(c.read).toBeGreaterThanOrEqual(c.clicked);
+      expect(c.read).toBeGreaterThanOrEqual(c.replied);
+      expect(c.delivered + c.failed).toBeLessThanOrEqual(1);
+      expect(c.touched).toBe(flags === 0 ? 0 : 1);
+    }
+  });
+
+  it('a delta applied to the counters of before gives the counters of after', () => {
+    for (const before of allFlagSets) {
+      for (const after of allFlagSets) {
+        expect(addCounters(countersOfContact(before), counterDelta(before, after))).toEqual(countersOfContact(after));
+      }
+    }
+  });
+
+  it('adding evidence never lowers sent, delivered, read, clicked, replied or touched', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 63 }), (a, b) => {
+        const d = counterDelta(a, a | b);
+        return d.touched >= 0 && d.sent >= 0 && d.delivered >= 0 && d.read >= 0 && d.clicked >= 0 && d.replied >= 0;
+      }),
+    );
+  });
+
+  it('recount sums the contacts', () => {
+    expect(recount([])).toEqual(zeroCounters());
+    expect(recount([flagsOf('SENT'), flagsOf('FAILED'), 0])).toEqual({
+      touched: 2,
+      sent: 1,
+      delivered: 0,
+      read: 0,
+      clicked: 0,
+      replied: 0,
+      failed: 1,
+    });
+  });
+});
