@@ -1,0 +1,105 @@
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { restStats } from '../support/http';
+import type { TestApp } from '../support/test-app';
+import { startTestApp } from '../support/test-app';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+const NODE_ARGS = ['-r', '@swc-node/register'];
+
+function cli(args: string[], env: Record<string, string>) {
+  return run('node', [...NODE_ARGS, 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+}
+
+describe('the API key CLI', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.stop());
+
+  it('prints the new key alone; the key works; revocation takes effect within seconds', async () => {
+    const created = await cli(['api-key', 'create', '--workspace', 'cli-made'], { DATABASE_URL: t.databaseUrl });
+    expect(created.stdout).toMatch(/^wapl_[0-9A-Za-z]{40}\n$/);
+    const key = created.stdout.trim();
+    // Only the hash and the 13-character prefix are stored; the secret part is nowhere in the row.
+    const rows = await t.db.query(`SELECT a::text AS row, key_hash FROM api_keys a WHERE prefix = $1`, [
+      key.slice(0, 13),
+    ]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].key_hash).toBe(createHash('sha256').update(key).digest('hex'));
+    expect(rows[0].row).not.toContain(key.slice(13));
+    const answer = await restStats(t.url, key, 'aaaaaaaaaaaaaaaaaaaaaaaa');
+    expect(answer.status).toBe(404);
+    await cli(['api-key', 'revoke', key.slice(0, 13)], { DATABASE_URL: t.databaseUrl });
+    await new Promise((r) => setTimeout(r, 5200)); // the lookup cache's lifetime
+    expect((await restStats(t.url, key, 'aaaaaaaaaaaaaaaaaaaaaaaa')).status).toBe(401);
+  });
+
+  it('refuses bad usage with a message on standard error', async () => {
+    await expect(cli(['api-key', 'create'], { DATABASE_URL: t.databaseUrl })).rejects.toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringContaining('usage'),
+    });
+  });
+});
+
+describe('npm start on the embedded default', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'csg-start-'));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function start(): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' };
+    delete env.DATABASE_URL;
+    const child = spawn('node', [...NODE_ARGS, 'src/main.ts'], { cwd: ROOT, env });
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    return new Promise((resolve, reject) => {
+      const timer = setInterval(() => {
+        const listening = /"msg":"gateway.listening","url":"([^"]+)"/.exec(output);
+        const seeded = output.includes('demo.api_key') || output.includes('"fresh":false');
+        if (listening && seeded) {
+          clearInterval(timer);
+          resolve({ child, url: listening[1]!, log: () => output });
+        }
+      }, 100);
+      child.once('exit', (code) => {
+        clearInterval(timer);
+        reject(new Error(`exited ${code}: ${output}`));
+      });
+    });
+  }
+
+  it('prints a demo key, survives a SIGKILL (recovering the server left behind), and stops cleanly', async () => {
+    const first = await start();
+    const key = /"apiKey":"(wapl_[0-9A-Za-z]+)"/.exec(first.log())![1]!;
+    const campaignId = /"msg":"demo.seeded","workspace":"demo","campaignId":"([0-9a-f]{24})"/.exec(first.log())![1]!;
+    expect((await restStats(first.url, key, campaignId)).json.sent_count).toBe(1998);
+
+    first.child.kill('SIGKILL'); // leaves the embedded PostgreSQL running, holding the data directory
+    await new Promise((r) => first.child.once('exit', r));
+
+    const second = await start();
+    expect(second.log()).toContain('embedded_postgres.stopping_leftover');
+    expect(second.log()).not.toContain('demo.api_key'); // data kept: the demo is made once
+    expect((await restStats(second.url, key, campaignId)).json.replied_count).toBe(41);
+
+    second.child.kill('SIGTERM');
+    const code = await new Promise((r) => second.child.once('exit', r));
+    expect(code).toBe(0);
+    expect(second.log()).toContain('"msg":"gateway.stopped"');
+  });
+});

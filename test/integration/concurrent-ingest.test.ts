@@ -1,0 +1,112 @@
+import fc from 'fast-check';
+import type { DataSource } from 'typeorm';
+import { ApiKeysService } from '../../src/auth/api-keys.service';
+import { CampaignsService } from '../../src/campaigns/campaigns.service';
+import { emptyContactState, failureReasonOf, joinFact } from '../../src/domain/contact-state';
+import type { ContactState } from '../../src/domain/contact-state';
+import { DISPATCHER_EVENT_TYPES, evidenceOfEventType } from '../../src/domain/delivery-event';
+import { recount } from '../../src/domain/delivery-lattice';
+import { DispatcherEventsService } from '../../src/ingest/dispatcher-events.service';
+import { parseDispatcherEvents } from '../../src/ingest/dispatcher-event.parser';
+import { CampaignStore } from '../../src/store/campaign.store';
+import { createDataSource } from '../../src/store/data-source';
+import { DeliveryStore } from '../../src/store/delivery.store';
+import { WorkspaceStore } from '../../src/store/workspace.store';
+import { phones, shuffle } from '../factories/campaign.factory';
+import { openTestDatabase } from '../support/database';
+import { storedAndRecounted } from '../support/recount';
+
+interface RawEvent {
+  type: (typeof DISPATCHER_EVENT_TYPES)[number];
+  campaign_id: string;
+  contact: string;
+  timestamp: string;
+  error?: { code: number; title: string };
+}
+
+function serviceOn(db: DataSource) {
+  const store = new CampaignStore(db);
+  return new DispatcherEventsService(db, store, new DeliveryStore());
+}
+
+function model(events: readonly RawEvent[]) {
+  const states = new Map<string, ContactState>();
+  for (const e of events) {
+    const fact = {
+      evidence: evidenceOfEventType(e.type),
+      at: new Date(e.timestamp),
+      ...(e.error ? { error: e.error } : {}),
+    };
+    states.set(e.contact, joinFact(states.get(e.contact) ?? emptyContactState(), fact));
+  }
+  const reasons = new Map<number, number>();
+  for (const s of states.values()) {
+    const r = failureReasonOf(s);
+    if (r) reasons.set(r.code, (reasons.get(r.code) ?? 0) + 1);
+  }
+  return { counters: recount([...states.values()].map((s) => s.flags)), reasons };
+}
+
+describe('events applied concurrently from several connections', () => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  const extra: DataSource[] = [];
+  let workspaceId: string;
+  let campaigns: CampaignsService;
+
+  beforeAll(async () => {
+    database = await openTestDatabase(8);
+    for (let i = 0; i < 2; i++) {
+      const db = createDataSource({ url: database.url, poolSize: 4 });
+      await db.initialize();
+      extra.push(db);
+    }
+    workspaceId = (await new ApiKeysService(new WorkspaceStore(database.db)).create('concurrency')).workspaceId;
+    campaigns = new CampaignsService(new CampaignStore(database.db));
+  });
+  afterAll(async () => {
+    for (const db of extra) await db.destroy();
+    await database.close();
+  });
+
+  it('loses no update: counters equal a recount and a model of the events', async () => {
+    const seeds = [1, 2, 3];
+    for (const seed of seeds) {
+      const contacts = phones(150);
+      const campaign = await campaigns.create(workspaceId, { name: `c${seed}`, contacts });
+      const codes = [131026, 131049, 131000];
+      const events: RawEvent[] = fc
+        .sample(
+          fc.record({
+            type: fc.constantFrom(...DISPATCHER_EVENT_TYPES),
+            contact: fc.constantFrom(...contacts.slice(0, 120)),
+            minute: fc.integer({ min: 0, max: 59 }),
+            code: fc.constantFrom(...codes),
+          }),
+          { numRuns: 2000, seed },
+        )
+        .map(({ type, contact, minute, code }) => ({
+          type,
+          campaign_id: campaign.id,
+          contact,
+          timestamp: new Date(Date.UTC(2026, 5, 15, 10, minute)).toISOString(),
+          ...(type === 'message.failed' ? { error: { code, title: `error ${code}` } } : {}),
+        }));
+      const withDuplicates = shuffle([...events, ...events.slice(0, 500)], seed);
+      const services = [serviceOn(database.db), ...extra.map(serviceOn)];
+      const batches: RawEvent[][] = [];
+      for (let i = 0; i < withDuplicates.length; i += 25) batches.push(withDuplicates.slice(i, i + 25));
+      await Promise.all(
+        batches.map((batch, i) =>
+          services[i % services.length]!.ingest(workspaceId, parseDispatcherEvents({ events: batch }, new Date())),
+        ),
+      );
+      const { stored, recounted, failureReasonTotal } = await storedAndRecounted(database.db, campaign.id);
+      const expected = model(events);
+      expect(stored).toEqual(recounted);
+      expect(stored).toEqual({ total_contacts: 150, ...expected.counters });
+      expect(failureReasonTotal).toBe(expected.counters.failed);
+      const reasons = await campaigns.failureReasons([campaign.id]);
+      expect(new Map(reasons[0]!.map((r) => [r.code, r.count]))).toEqual(expected.reasons);
+    }
+  });
+});

@@ -1,0 +1,67 @@
+import { createDataSource } from '../../src/store/data-source';
+import { createTestDatabase } from '../support/database';
+
+const TABLES = [
+  'api_keys',
+  'campaign_contacts',
+  'campaign_counters',
+  'campaign_failure_reasons',
+  'campaigns',
+  'contact_messages',
+  'ingested_events',
+  'workspaces',
+];
+
+describe('migrations on real PostgreSQL', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('run from empty, revert to empty, and run again', async () => {
+    const db = createDataSource({ url: database.url, poolSize: 2 });
+    await db.initialize();
+    try {
+      const tables = async () =>
+        (
+          await db.query(
+            `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations' ORDER BY 1`,
+          )
+        ).map((r: { table_name: string }) => r.table_name);
+      expect(await tables()).toEqual([]);
+      expect(await db.showMigrations()).toBe(true);
+      await db.runMigrations();
+      expect(await tables()).toEqual(TABLES);
+      expect(await db.showMigrations()).toBe(false);
+      while ((await db.query(`SELECT count(*)::int AS n FROM schema_migrations`))[0].n > 0)
+        await db.undoLastMigration();
+      expect(await tables()).toEqual([]);
+      await db.runMigrations();
+      expect(await tables()).toEqual(TABLES);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('the entities describe every column the migrations make', async () => {
+    const db = createDataSource({ url: database.url, poolSize: 2 });
+    await db.initialize();
+    try {
+      await db.runMigrations();
+      const columns: { table_name: string; column_name: string }[] = await db.query(
+        `SELECT table_name, column_name FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`,
+      );
+      const fromDatabase = columns.map((c) => `${c.table_name}.${c.column_name}`).sort();
+      const fromEntities = db.entityMetadatas
+        .flatMap((m) => m.columns.map((c) => `${m.tableName}.${c.databaseName}`))
+        .sort();
+      expect(fromEntities).toEqual(fromDatabase);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
