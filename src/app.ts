@@ -13,20 +13,37 @@ import { buildGatewaySchema } from './graphql/schema';
 import { CampaignStatsRest } from './http/campaign-stats.rest';
 import { RateLimiter } from './http/rate-limiter';
 import { createRequestHandler } from './http/router';
+import { DeliveryPipeline } from './ingest/delivery-pipeline';
 import { DispatcherEventsService } from './ingest/dispatcher-events.service';
+import { WhatsAppWebhookService } from './ingest/whatsapp-webhook.service';
 import type { Logger } from './logger';
 import { CampaignStore } from './store/campaign.store';
 import { DeliveryStore } from './store/delivery.store';
 import { WorkspaceStore } from './store/workspace.store';
 
-export type AppConfig = Pick<Config, 'rateLimitRps' | 'rateLimitBurst' | 'nodeEnv' | 'host'>;
+export type AppConfig = Pick<
+  Config,
+  | 'rateLimitRps'
+  | 'rateLimitBurst'
+  | 'nodeEnv'
+  | 'host'
+  | 'whatsappAppSecret'
+  | 'whatsappVerifyToken'
+  | 'parkedRetentionHours'
+>;
 
 export interface App {
   /** Listens on `port` (0: any free port); resolves to the base URL. */
   start(port: number): Promise<string>;
   /** Stops taking requests, lets the ones under way finish, and releases everything but the database. */
   stop(): Promise<void>;
-  readonly services: { campaigns: CampaignsService; keys: ApiKeysService; dispatcherEvents: DispatcherEventsService };
+  readonly services: {
+    campaigns: CampaignsService;
+    keys: ApiKeysService;
+    dispatcherEvents: DispatcherEventsService;
+    whatsapp: WhatsAppWebhookService;
+    pipeline: DeliveryPipeline;
+  };
 }
 
 /** Builds the gateway over an open database. No side effects until `start`. */
@@ -35,7 +52,10 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   const deliveryStore = new DeliveryStore();
   const keys = new ApiKeysService(new WorkspaceStore(db));
   const campaigns = new CampaignsService(campaignStore);
-  const dispatcherEvents = new DispatcherEventsService(db, campaignStore, deliveryStore);
+  const statsChanged = (_campaignIds: readonly string[]) => {};
+  const pipeline = new DeliveryPipeline(db, deliveryStore, logger, statsChanged);
+  const dispatcherEvents = new DispatcherEventsService(db, campaignStore, deliveryStore, pipeline);
+  const whatsapp = new WhatsAppWebhookService(pipeline, logger);
   const schema = await buildGatewaySchema({ campaigns });
   const production = config.nodeEnv === 'production';
 
@@ -61,6 +81,8 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     campaigns,
     statsRest: new CampaignStatsRest(schema, campaigns),
     dispatcherEvents,
+    whatsapp,
+    whatsappConfig: config,
     logger,
   });
   httpServer.on('request', (request, response) => {
@@ -68,11 +90,19 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   });
 
   let started = false;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  const prune = () => {
+    pipeline.pruneParked(config.parkedRetentionHours).catch((error: unknown) => {
+      logger.warn('ingest.prune_failed', { error });
+    });
+  };
   return {
-    services: { campaigns, keys, dispatcherEvents },
+    services: { campaigns, keys, dispatcherEvents, whatsapp, pipeline },
     async start(port) {
       await apollo.start();
       started = true;
+      prune();
+      pruneTimer = setInterval(prune, 60 * 60 * 1000).unref();
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, config.host, () => {
@@ -85,8 +115,10 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       return `http://${host}:${bound}`;
     },
     async stop() {
+      clearInterval(pruneTimer);
       if (started) await apollo.stop();
       else if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+      await pipeline.drain();
     },
   };
 }

@@ -28,6 +28,8 @@ export interface Config {
   nodeEnv: string;
   /** connections in the database pool @default 10 */
   databasePoolSize: number;
+  /** parked WhatsApp facts (no registered message id yet) are dropped after this @default 168 */
+  parkedRetentionHours: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +87,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : 'info',
     nodeEnv: text('NODE_ENV') ?? 'development',
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 200),
+    parkedRetentionHours: integer('PARKED_RETENTION_HOURS', 168, 1, 24 * 365),
   };
   if (config.rateLimitRps > 0 && config.rateLimitBurst < 1) {
     problems.push('RATE_LIMIT_BURST must be at least 1 when RATE_LIMIT_RPS is set');

@@ -8,6 +8,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { createContext } from '../graphql/context';
 import { toGraphQLError } from '../graphql/errors';
 import type { DispatcherEventsService } from '../ingest/dispatcher-events.service';
+import type { WhatsAppWebhookService } from '../ingest/whatsapp-webhook.service';
 import type { Logger } from '../logger';
 import type { CampaignStatsRest } from './campaign-stats.rest';
 import { handleDispatcherEvents } from './dispatcher-events.rest';
@@ -17,6 +18,8 @@ import { sendJson } from './http-io';
 import type { RateLimiter } from './rate-limiter';
 import { authenticateRequest } from './request-auth';
 import { sendRestError } from './rest-errors';
+import type { WhatsAppWebhookConfig } from './whatsapp.webhook';
+import { handleWhatsAppVerification, handleWhatsAppWebhook } from './whatsapp.webhook';
 
 export interface RouterDeps {
   db: DataSource;
@@ -26,6 +29,8 @@ export interface RouterDeps {
   campaigns: CampaignsService;
   statsRest: CampaignStatsRest;
   dispatcherEvents: DispatcherEventsService;
+  whatsapp: WhatsAppWebhookService;
+  whatsappConfig: WhatsAppWebhookConfig;
   logger: Logger;
 }
 
@@ -73,6 +78,11 @@ export function createRequestHandler(deps: RouterDeps) {
         // Ingestion is bounded by body size, not by the read rate limit: a dispatcher may send thousands a second.
         const principal = await authenticateRequest(request, deps.keys, null);
         return await handleDispatcherEvents(request, response, principal, deps.dispatcherEvents);
+      }
+      if (path === '/webhooks/whatsapp') {
+        if (method === 'GET') return handleWhatsAppVerification(response, url, deps.whatsappConfig);
+        if (method !== 'POST') return methodNotAllowed(response, 'GET, POST');
+        return await handleWhatsAppWebhook(request, response, deps.whatsappConfig, deps.whatsapp);
       }
       if (path === '/healthz') return handleHealth(response);
       if (path === '/readyz') return await handleReady(response, deps.db);

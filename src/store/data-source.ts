@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
 import { InitialSchema1764316800000 } from './migrations/1764316800000-InitialSchema';
+import { ParkedDeliveries1764403200000 } from './migrations/1764403200000-ParkedDeliveries';
 
 /** Every migration, in order. A new one is appended here in the commit that needs it. */
-export const MIGRATIONS = [InitialSchema1764316800000];
+export const MIGRATIONS = [InitialSchema1764316800000, ParkedDeliveries1764403200000];
 
 export interface DataSourceOptions {
   url: string;

@@ -1,6 +1,8 @@
 import type { ContactState } from '../domain/contact-state';
 import type { CampaignChange } from '../domain/contact-state';
+import type { DeliveryFact } from '../domain/delivery-event';
 import type { EvidenceKind } from '../domain/delivery-lattice';
+import { Evidence } from '../domain/delivery-lattice';
 import type { Queryable } from './campaign.store';
 
 /** A contact as the event path sees it. */
@@ -50,8 +52,81 @@ function toState(row: ContactRow): ContactState {
   };
 }
 
+/** A fact about a WhatsApp message id that names no registered contact yet. */
+export interface ParkedFact {
+  messageId: string;
+  fact: DeliveryFact;
+}
+
+const EVIDENCE_BY_BIT = new Map<number, EvidenceKind>(KINDS.map((kind) => [Evidence[kind], kind]));
+
 /** The SQL of the event path: resolve, lock, write back, count. Every call runs in the caller's transaction. */
 export class DeliveryStore {
+  /**
+   * Serializes work on the same WhatsApp message ids across transactions (transaction-scoped
+   * advisory locks, taken in one order): a status parked by one transaction and the registration
+   * committed by another can never miss each other.
+   */
+  async lockMessageIds(tx: Queryable, messageIds: readonly string[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    await tx.query(
+      `SELECT pg_advisory_xact_lock(k) FROM (
+         SELECT DISTINCT hashtextextended(m, 0) AS k FROM unnest($1::text[]) AS m ORDER BY 1) AS keys`,
+      [messageIds],
+    );
+  }
+
+  /** Stores facts until their message id is registered; a fact parked before is not parked twice. */
+  async park(tx: Queryable, facts: readonly ParkedFact[]): Promise<number> {
+    if (facts.length === 0) return 0;
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO parked_deliveries (whatsapp_message_id, evidence, occurred_at, error_code, error_title)
+       SELECT * FROM unnest($1::text[], $2::smallint[], $3::timestamptz[], $4::int[], $5::text[])
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [
+        facts.map((f) => f.messageId),
+        facts.map((f) => Evidence[f.fact.evidence]),
+        facts.map((f) => f.fact.at),
+        facts.map((f) => f.fact.error?.code ?? null),
+        facts.map((f) => f.fact.error?.title ?? null),
+      ],
+    );
+    return rows.length;
+  }
+
+  /** Takes (deletes and returns) the parked facts of these message ids: each is handed out once. */
+  async unpark(tx: Queryable, messageIds: readonly string[]): Promise<ParkedFact[]> {
+    if (messageIds.length === 0) return [];
+    const rows: {
+      whatsapp_message_id: string;
+      evidence: number;
+      occurred_at: Date;
+      error_code: number | null;
+      error_title: string | null;
+    }[] = await tx.query(
+      `DELETE FROM parked_deliveries WHERE whatsapp_message_id = ANY($1::text[])
+       RETURNING whatsapp_message_id, evidence, occurred_at, error_code, error_title`,
+      [messageIds],
+    );
+    return rows.flatMap((row) => {
+      const evidence = EVIDENCE_BY_BIT.get(row.evidence);
+      if (!evidence) return [];
+      const error = row.error_code !== null ? { code: row.error_code, title: row.error_title ?? '' } : undefined;
+      return [
+        { messageId: row.whatsapp_message_id, fact: { evidence, at: row.occurred_at, ...(error ? { error } : {}) } },
+      ];
+    });
+  }
+
+  /** Drops parked facts older than the retention window; returns how many. */
+  async pruneParked(tx: Queryable, retentionHours: number): Promise<number> {
+    const rows: unknown[] = await tx.query(
+      `DELETE FROM parked_deliveries WHERE received_at < now() - make_interval(hours => $1) RETURNING 1`,
+      [retentionHours],
+    );
+    return rows.length;
+  }
+
   /** Contact ids for (campaign, phone) pairs; pairs not in their campaign are absent. */
   async contactsByPhone(
     tx: Queryable,

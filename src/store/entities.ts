@@ -190,7 +190,34 @@ export class IngestedEventEntity {
   receivedAt!: Date;
 }
 
+/** A WhatsApp fact waiting for its message id to be registered (see the ParkedDeliveries migration). */
+@Entity('parked_deliveries')
+export class ParkedDeliveryEntity {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
+  id!: string;
+
+  @Column({ name: 'whatsapp_message_id', type: 'text' })
+  whatsappMessageId!: string;
+
+  /** one bit of the evidence set */
+  @Column({ type: 'smallint' })
+  evidence!: number;
+
+  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  occurredAt!: Date;
+
+  @Column({ name: 'error_code', type: 'integer', nullable: true })
+  errorCode!: number | null;
+
+  @Column({ name: 'error_title', type: 'text', nullable: true })
+  errorTitle!: string | null;
+
+  @Column({ name: 'received_at', type: 'timestamptz', default: () => 'now()' })
+  receivedAt!: Date;
+}
+
 export const ENTITIES = [
+  ParkedDeliveryEntity,
   WorkspaceEntity,
   ApiKeyEntity,
   CampaignEntity,

@@ -6,7 +6,9 @@ import { emptyContactState, failureReasonOf, joinFact } from '../../src/domain/c
 import type { ContactState } from '../../src/domain/contact-state';
 import { DISPATCHER_EVENT_TYPES, evidenceOfEventType } from '../../src/domain/delivery-event';
 import { recount } from '../../src/domain/delivery-lattice';
+import { DeliveryPipeline } from '../../src/ingest/delivery-pipeline';
 import { DispatcherEventsService } from '../../src/ingest/dispatcher-events.service';
+import { createLogger } from '../../src/logger';
 import { parseDispatcherEvents } from '../../src/ingest/dispatcher-event.parser';
 import { CampaignStore } from '../../src/store/campaign.store';
 import { createDataSource } from '../../src/store/data-source';
@@ -26,7 +28,9 @@ interface RawEvent {
 
 function serviceOn(db: DataSource) {
   const store = new CampaignStore(db);
-  return new DispatcherEventsService(db, store, new DeliveryStore());
+  const deliveries = new DeliveryStore();
+  const pipeline = new DeliveryPipeline(db, deliveries, createLogger('silent'), () => {});
+  return new DispatcherEventsService(db, store, deliveries, pipeline);
 }
 
 function model(events: readonly RawEvent[]) {

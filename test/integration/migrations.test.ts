@@ -9,6 +9,7 @@ const TABLES = [
   'campaigns',
   'contact_messages',
   'ingested_events',
+  'parked_deliveries',
   'workspaces',
 ];
 

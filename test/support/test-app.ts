@@ -4,6 +4,9 @@ import { createLogger } from '../../src/logger';
 import { openTestDatabase } from './database';
 import type { DataSource } from 'typeorm';
 
+export const TEST_APP_SECRET = 'test-app-secret';
+export const TEST_VERIFY_TOKEN = 'test-verify-token';
+
 export interface TestApp {
   app: App;
   db: DataSource;
@@ -21,7 +24,16 @@ export async function startTestApp(config: Partial<AppConfig> = {}): Promise<Tes
   const database = await openTestDatabase();
   const logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent');
   const app = await buildApp(
-    { rateLimitRps: 0, rateLimitBurst: 0, nodeEnv: 'test', host: '127.0.0.1', ...config },
+    {
+      rateLimitRps: 0,
+      rateLimitBurst: 0,
+      nodeEnv: 'test',
+      host: '127.0.0.1',
+      whatsappAppSecret: TEST_APP_SECRET,
+      whatsappVerifyToken: TEST_VERIFY_TOKEN,
+      parkedRetentionHours: 168,
+      ...config,
+    },
     database.db,
     logger,
   );

@@ -1,0 +1,27 @@
+import type { Logger } from '../logger';
+import type { DeliveryPipeline } from './delivery-pipeline';
+import type { IgnoredReason } from './whatsapp.normalizer';
+import { normalizeWhatsAppWebhook } from './whatsapp.normalizer';
+
+/** Applies a verified WhatsApp Cloud API webhook; resolves after the commit. */
+export class WhatsAppWebhookService {
+  /** items accepted but not applied, by reason, since start */
+  readonly ignored: Partial<Record<IgnoredReason, number>> = {};
+
+  constructor(
+    private readonly pipeline: DeliveryPipeline,
+    private readonly logger: Logger,
+  ) {}
+
+  async receive(body: unknown): Promise<{ facts: number; ignored: number }> {
+    const { facts, ignored } = normalizeWhatsAppWebhook(body);
+    let skipped = 0;
+    for (const [reason, count] of Object.entries(ignored) as [IgnoredReason, number][]) {
+      this.ignored[reason] = (this.ignored[reason] ?? 0) + count;
+      skipped += count;
+    }
+    if (skipped > 0) this.logger.debug('whatsapp.ignored', { ignored });
+    await this.pipeline.submit({ registrations: [], facts: [], whatsapp: facts });
+    return { facts: facts.length, ignored: skipped };
+  }
+}
