@@ -104,8 +104,11 @@ export class DeliveryStore {
       error_code: number | null;
       error_title: string | null;
     }[] = await tx.query(
-      `DELETE FROM parked_deliveries WHERE whatsapp_message_id = ANY($1::text[])
-       RETURNING whatsapp_message_id, evidence, occurred_at, error_code, error_title`,
+      // A CTE, because TypeORM wraps the result of a bare DELETE … RETURNING as [rows, count].
+      `WITH taken AS (
+         DELETE FROM parked_deliveries WHERE whatsapp_message_id = ANY($1::text[])
+         RETURNING whatsapp_message_id, evidence, occurred_at, error_code, error_title)
+       SELECT * FROM taken`,
       [messageIds],
     );
     return rows.flatMap((row) => {
@@ -120,11 +123,13 @@ export class DeliveryStore {
 
   /** Drops parked facts older than the retention window; returns how many. */
   async pruneParked(tx: Queryable, retentionHours: number): Promise<number> {
-    const rows: unknown[] = await tx.query(
-      `DELETE FROM parked_deliveries WHERE received_at < now() - make_interval(hours => $1) RETURNING 1`,
+    const rows: { n: number }[] = await tx.query(
+      `WITH pruned AS (
+         DELETE FROM parked_deliveries WHERE received_at < now() - make_interval(hours => $1) RETURNING 1)
+       SELECT count(*)::int AS n FROM pruned`,
       [retentionHours],
     );
-    return rows.length;
+    return rows[0]!.n;
   }
 
   /** Contact ids for (campaign, phone) pairs; pairs not in their campaign are absent. */
