@@ -19,11 +19,14 @@ export interface DeliveryWork {
 export interface PipelineOptions {
   /** facts per transaction, at most @default 5000 */
   maxBatchFacts?: number;
-  /** transactions under way at once @default 2 */
+  /** transactions under way at once: one, since every batch ends on its campaigns' counters rows anyway @default 1 */
   maxInFlight?: number;
   /** parked facts older than this are dropped @default 168 */
   parkedRetentionHours?: number;
 }
+
+/** The fast path met a message id being registered right now; the general path handles it. */
+class RegistrationUnderWay extends Error {}
 
 interface Pending {
   work: DeliveryWork;
@@ -58,7 +61,7 @@ export class DeliveryPipeline {
     options: PipelineOptions = {},
   ) {
     this.maxBatchFacts = options.maxBatchFacts ?? 5000;
-    this.maxInFlight = options.maxInFlight ?? 2;
+    this.maxInFlight = options.maxInFlight ?? 1;
   }
 
   /** Resolves once the work is committed; rejects when it could not be (the caller answers 5xx). */
@@ -124,13 +127,31 @@ export class DeliveryPipeline {
   }
 
   private async commitWorks(works: DeliveryWork[]): Promise<void> {
-    const changed = await this.db.transaction((tx) => this.apply(tx, works));
+    let changed: string[];
+    try {
+      changed = await this.db.transaction((tx) => this.apply(tx, works, false));
+    } catch (error) {
+      if (!(error instanceof RegistrationUnderWay)) throw error;
+      changed = await this.db.transaction((tx) => this.apply(tx, works, true));
+    }
     this.totals.batches++;
     if (changed.length > 0) this.onStatsChanged(changed);
   }
 
-  /** The batch inside one transaction. Lock order everywhere: message ids, contacts, counters. */
-  private async apply(tx: EntityManager, works: DeliveryWork[]): Promise<string[]> {
+  /**
+   * The batch inside one transaction. Lock order everywhere: message ids (advisory, only where a
+   * registration or a park may race), contacts, counters.
+   */
+  private async apply(tx: EntityManager, works: DeliveryWork[], general: boolean): Promise<string[]> {
+    if (
+      !general &&
+      works.every((w) => w.registrations.length === 0 && w.facts.length === 0 && w.whatsapp.every((f) => !f.campaignId))
+    ) {
+      return this.applyByMessageId(
+        tx,
+        works.flatMap((w) => w.whatsapp),
+      );
+    }
     const registrations = works.flatMap((w) => w.registrations);
     const whatsapp = works.flatMap((w) => w.whatsapp);
     const facts: ResolvedFact[] = [];
@@ -141,10 +162,11 @@ export class DeliveryPipeline {
         else facts.push({ contact: f.contact, fact: f.fact });
       }
     }
-    await this.store.lockMessageIds(tx, [
-      ...registrations.map((r) => r.messageId),
-      ...whatsapp.map((f) => f.messageId),
-    ]);
+    // Registrations take their message ids' locks before anything else of theirs.
+    await this.store.lockMessageIds(
+      tx,
+      registrations.map((r) => r.messageId),
+    );
 
     // Meta echoes biz_opaque_callback_data: campaign id + recipient name the contact at once,
     // and register the message id, so later replies (which carry only context.id) resolve too.
@@ -153,21 +175,35 @@ export class DeliveryPipeline {
       whatsapp.flatMap((f) => (f.campaignId && f.recipient ? [{ campaignId: f.campaignId, phone: f.recipient }] : [])),
     );
     const byMessageId: WhatsAppFact[] = [];
+    const opaqueRegistrations: DeliveryWork['registrations'] = [];
     for (const f of whatsapp) {
       const contact = f.campaignId && f.recipient ? byRecipient.get(`${f.campaignId}|${f.recipient}`) : undefined;
       if (contact) {
         facts.push({ contact, fact: f.fact });
-        registrations.push({ messageId: f.messageId, contact });
+        opaqueRegistrations.push({ messageId: f.messageId, contact });
       } else {
         byMessageId.push(f);
       }
     }
+    await this.store.lockMessageIds(
+      tx,
+      opaqueRegistrations.map((r) => r.messageId),
+    );
+    registrations.push(...opaqueRegistrations);
     // The first registration of a message id wins; the dispatcher path refused clashes beforehand.
     await this.store.registerMessageIds(tx, registrations);
 
+    const registeredIds = [...new Set(registrations.map((r) => r.messageId))];
     const known = await this.store.contactsByMessageId(tx, null, [
-      ...new Set([...byMessageId.map((f) => f.messageId), ...registrations.map((r) => r.messageId)]),
+      ...new Set([...byMessageId.map((f) => f.messageId), ...registeredIds]),
     ]);
+    const unknown = [...new Set(byMessageId.filter((f) => !known.has(f.messageId)).map((f) => f.messageId))];
+    if (unknown.length > 0) {
+      // Lock, then look again: a registration committed meanwhile is seen now, and one still to
+      // come waits for this transaction and then finds what it parks.
+      await this.store.lockMessageIds(tx, unknown);
+      for (const [id, contact] of await this.store.contactsByMessageId(tx, null, unknown)) known.set(id, contact);
+    }
     const toPark: ParkedFact[] = [];
     for (const f of byMessageId) {
       const contact = known.get(f.messageId);
@@ -175,7 +211,7 @@ export class DeliveryPipeline {
       else toPark.push({ messageId: f.messageId, fact: f.fact });
     }
     this.totals.parked += await this.store.park(tx, toPark);
-    const unparked = await this.store.unpark(tx, [...new Set(registrations.map((r) => r.messageId))]);
+    const unparked = await this.store.unpark(tx, registeredIds);
     for (const p of unparked) {
       const contact = known.get(p.messageId);
       if (contact) facts.push({ contact, fact: p.fact });
@@ -201,6 +237,32 @@ export class DeliveryPipeline {
     }
     this.totals.facts += facts.length;
     return applyResolvedFacts(tx, this.store, facts);
+  }
+
+  /**
+   * The usual webhook batch: statuses and replies named by message id alone. Resolving and
+   * locking their contacts is one statement; the rest is parked under the message ids' locks.
+   */
+  private async applyByMessageId(tx: EntityManager, whatsapp: WhatsAppFact[]): Promise<string[]> {
+    const { refs, states } = await this.store.lockContactsByMessageId(tx, [
+      ...new Set(whatsapp.map((f) => f.messageId)),
+    ]);
+    const unknown = [...new Set(whatsapp.filter((f) => !refs.has(f.messageId)).map((f) => f.messageId))];
+    // Parking needs the message ids' locks, but this path holds contact locks already: waiting
+    // here could deadlock with a registration. Take them only if free, else redo on the general path.
+    if (!(await this.store.tryLockMessageIds(tx, unknown))) throw new RegistrationUnderWay();
+    const late = await this.store.contactsByMessageId(tx, null, unknown);
+    if (late.size > 0) throw new RegistrationUnderWay(); // registered since: its contacts are not locked
+    const facts: ResolvedFact[] = [];
+    const toPark: ParkedFact[] = [];
+    for (const f of whatsapp) {
+      const contact = refs.get(f.messageId);
+      if (contact) facts.push({ contact, fact: f.fact });
+      else toPark.push({ messageId: f.messageId, fact: f.fact });
+    }
+    this.totals.parked += await this.store.park(tx, toPark);
+    this.totals.facts += facts.length;
+    return applyResolvedFacts(tx, this.store, facts, states);
   }
 
   /** Drops parked facts past the retention window. */

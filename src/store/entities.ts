@@ -110,7 +110,7 @@ export class CampaignContactEntity {
   @Column({ name: 'campaign_id', type: 'char', length: 24 })
   campaignId!: string;
 
-  @Column({ type: 'text' })
+  @Column({ type: 'text', collation: 'C' })
   phone!: string;
 
   /** evidence bit set, see src/domain/delivery-lattice.ts */
@@ -148,7 +148,7 @@ export class CampaignContactEntity {
 /** WhatsApp message ids (`wamid…`) registered by the dispatcher, one or more per contact. */
 @Entity('contact_messages')
 export class ContactMessageEntity {
-  @PrimaryColumn({ name: 'whatsapp_message_id', type: 'text' })
+  @PrimaryColumn({ name: 'whatsapp_message_id', type: 'text', collation: 'C' })
   whatsappMessageId!: string;
 
   @Column({ name: 'contact_id', type: 'bigint' })
@@ -183,7 +183,7 @@ export class IngestedEventEntity {
   @PrimaryColumn({ name: 'workspace_id', type: 'bigint' })
   workspaceId!: string;
 
-  @PrimaryColumn({ name: 'event_id', type: 'text' })
+  @PrimaryColumn({ name: 'event_id', type: 'text', collation: 'C' })
   eventId!: string;
 
   @Column({ name: 'received_at', type: 'timestamptz', default: () => 'now()' })
@@ -196,7 +196,7 @@ export class ParkedDeliveryEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id!: string;
 
-  @Column({ name: 'whatsapp_message_id', type: 'text' })
+  @Column({ name: 'whatsapp_message_id', type: 'text', collation: 'C' })
   whatsappMessageId!: string;
 
   /** one bit of the evidence set */

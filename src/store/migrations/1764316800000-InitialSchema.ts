@@ -51,12 +51,12 @@ export class InitialSchema1764316800000 implements MigrationInterface {
         replied integer NOT NULL DEFAULT 0,
         failed integer NOT NULL DEFAULT 0,
         updated_at timestamptz NOT NULL DEFAULT now()
-      )`);
+      ) WITH (fillfactor = 50)`);
     await q.query(`
       CREATE TABLE campaign_contacts (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         campaign_id char(24) NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
-        phone text NOT NULL,
+        phone text COLLATE "C" NOT NULL,
         flags smallint NOT NULL DEFAULT 0,
         first_sent_at timestamptz,
         first_delivered_at timestamptz,
@@ -68,10 +68,13 @@ export class InitialSchema1764316800000 implements MigrationInterface {
         failure_title text,
         failure_at timestamptz,
         CONSTRAINT campaign_contacts_phone_key UNIQUE (campaign_id, phone)
-      )`);
+      ) WITH (fillfactor = 80)`);
+    // fillfactor: room in each page for the new versions of updated rows, so that event updates
+    // (which touch no indexed column) are HOT and leave the indexes alone.
     await q.query(`
       CREATE TABLE contact_messages (
-        whatsapp_message_id text PRIMARY KEY,
+        -- byte-wise collation: ids are ASCII, and C comparisons make the index lookups about 2x faster
+        whatsapp_message_id text COLLATE "C" PRIMARY KEY,
         contact_id bigint NOT NULL REFERENCES campaign_contacts (id) ON DELETE CASCADE,
         campaign_id char(24) NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
         registered_at timestamptz NOT NULL DEFAULT now()
@@ -88,7 +91,7 @@ export class InitialSchema1764316800000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE ingested_events (
         workspace_id bigint NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
-        event_id text NOT NULL,
+        event_id text COLLATE "C" NOT NULL,
         received_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (workspace_id, event_id)
       )`);

@@ -12,7 +12,7 @@ export class ParkedDeliveries1764403200000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE parked_deliveries (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        whatsapp_message_id text NOT NULL,
+        whatsapp_message_id text COLLATE "C" NOT NULL,
         evidence smallint NOT NULL,
         occurred_at timestamptz NOT NULL,
         error_code integer,

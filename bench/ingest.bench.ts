@@ -1,0 +1,269 @@
+import { cpus } from 'node:os';
+import { Client, Pool } from 'pg';
+import { signWhatsAppBody } from '../src/ingest/whatsapp.signature';
+import type { Figure } from './support';
+import { benchDatabase, httpRequest, percentile, report, startGateway } from './support';
+
+const SECRET = 'bench-app-secret';
+const SENDERS = 8;
+const CONTACTS = 20_000;
+const BASE = 1781517900;
+const STATUSES = ['delivered', 'read', 'failed', 'sent'] as const;
+
+/** A seeded 32-bit xorshift: exact in JavaScript numbers, unlike a multiplicative LCG. */
+function xorshift(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) & 0x7fffffff;
+  };
+}
+
+function body(count: number, next: () => number): string {
+  const statuses = Array.from({ length: count }, () => {
+    const n = next();
+    const status = STATUSES[n % 4]!;
+    return {
+      id: `wamid.bench.${n % CONTACTS}`,
+      status,
+      timestamp: String(BASE + (n % 3600)),
+      recipient_id: '16505550000',
+      ...(status === 'failed' ? { errors: [{ code: 131026, title: 'Message undeliverable' }] } : {}),
+    };
+  });
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses } }] }],
+  });
+}
+
+/** `senders` closed-loop senders, `requests` each; statuses per second and ack latency. */
+async function closedLoop(url: string, perRequest: number, requests: number, seed: number) {
+  const next = xorshift(seed);
+  // Bodies and signatures made before the clock starts: the load generator shares the 2 cores.
+  const prepared = Array.from({ length: SENDERS }, () =>
+    Array.from({ length: requests }, () => {
+      const text = body(perRequest, next);
+      return { text, signature: signWhatsAppBody(text, SECRET) };
+    }),
+  );
+  const latencies: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    prepared.map(async (mine) => {
+      for (const { text, signature } of mine) {
+        const t0 = performance.now();
+        const r = await httpRequest(
+          `${url}/webhooks/whatsapp`,
+          'POST',
+          { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+          text,
+        );
+        latencies.push(performance.now() - t0);
+        if (r.status !== 200) throw new Error(`webhook answered ${r.status}: ${r.body}`);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    perSecond: (SENDERS * requests * perRequest) / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+/** Open loop: one status per request at `rate` a second for `seconds`, whatever the answers take. */
+async function paced(url: string, rate: number, seconds: number) {
+  const next = xorshift(7);
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < rate * seconds; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const text = body(1, next);
+    const t0 = performance.now();
+    pending.push(
+      httpRequest(
+        `${url}/webhooks/whatsapp`,
+        'POST',
+        {
+          'content-type': 'application/json',
+          'x-hub-signature-256': signWhatsAppBody(text, SECRET),
+        },
+        text,
+      ).then((r) => {
+        latencies.push(performance.now() - t0);
+        if (r.status !== 200) throw new Error(`webhook answered ${r.status}`);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const achieved = (rate * seconds) / ((performance.now() - started) / 1000);
+  latencies.sort((a, b) => a - b);
+  return { achieved, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/** What a naive design gets: one transaction per status, each bumping one hot counter row. */
+async function naiveBaseline(url: string, perClient: number) {
+  const pool = new Pool({ connectionString: url, max: SENDERS });
+  await pool.query(`CREATE TABLE bench_hot_counter (id int PRIMARY KEY, sent int NOT NULL)`);
+  await pool.query(`INSERT INTO bench_hot_counter VALUES (1, 0)`);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: SENDERS }, async () => {
+      const client = await pool.connect();
+      try {
+        for (let i = 0; i < perClient; i++) {
+          await client.query('BEGIN');
+          await client.query(`UPDATE bench_hot_counter SET sent = sent + 1 WHERE id = 1`);
+          await client.query('COMMIT');
+        }
+      } finally {
+        client.release();
+      }
+    }),
+  );
+  const perSecond = (SENDERS * perClient) / ((performance.now() - started) / 1000);
+  await pool.end();
+  return perSecond;
+}
+
+/** The ceiling: 500-row batched INSERTs, one transaction each, from as many clients. */
+async function insertCeiling(url: string, batchesPerClient: number) {
+  const pool = new Pool({ connectionString: url, max: SENDERS });
+  await pool.query(
+    `CREATE TABLE bench_rows (id bigint GENERATED ALWAYS AS IDENTITY, message_id text, status text, at timestamptz)`,
+  );
+  const ids = Array.from({ length: 500 }, (_, i) => `wamid.bench.${i}`);
+  const statuses = ids.map((_, i) => STATUSES[i % 4]!);
+  const times = ids.map((_, i) => new Date((BASE + i) * 1000));
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: SENDERS }, async () => {
+      for (let i = 0; i < batchesPerClient; i++) {
+        await pool.query(
+          `INSERT INTO bench_rows (message_id, status, at) SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])`,
+          [ids, statuses, times],
+        );
+      }
+    }),
+  );
+  const perSecond = (SENDERS * batchesPerClient * 500) / ((performance.now() - started) / 1000);
+  await pool.end();
+  return perSecond;
+}
+
+export async function runIngestBenchmark(): Promise<void> {
+  const database = await benchDatabase();
+  const gateway = await startGateway(database.url, { WHATSAPP_APP_SECRET: SECRET, LOG_LEVEL: 'info' });
+  try {
+    const auth = { authorization: `Bearer ${gateway.key}`, 'content-type': 'application/json' };
+    const contacts = Array.from({ length: CONTACTS }, (_, i) => `+1650${String(i).padStart(7, '0')}`);
+    const created = await httpRequest(
+      `${gateway.url}/graphql`,
+      'POST',
+      auth,
+      JSON.stringify({
+        query: 'mutation($c: [String!]!) { createCampaign(input: { name: "bench", contacts: $c }) { id } }',
+        variables: { c: contacts },
+      }),
+    );
+    const campaignId = (JSON.parse(created.body) as { data: { createCampaign: { id: string } } }).data.createCampaign
+      .id;
+    for (let i = 0; i < CONTACTS; i += 5000) {
+      const events = contacts.slice(i, i + 5000).map((contact, j) => ({
+        type: 'message.sent',
+        campaign_id: campaignId,
+        contact,
+        message_id: `wamid.bench.${i + j}`,
+      }));
+      const r = await httpRequest(`${gateway.url}/api/v1/events`, 'POST', auth, JSON.stringify({ events }));
+      if (r.status !== 200) throw new Error(`registration failed: ${r.body}`);
+    }
+
+    await closedLoop(gateway.url, 100, 5, 1); // warm-up
+    const batched = await closedLoop(gateway.url, 100, 80, 2);
+    const single = await closedLoop(gateway.url, 1, 400, 3);
+    const steady = await paced(gateway.url, 1000, 5);
+
+    const admin = new Client({ connectionString: database.url });
+    await admin.connect();
+    const [stored] = (
+      await admin.query(`SELECT sent, delivered, read, failed FROM campaign_counters WHERE campaign_id = $1`, [
+        campaignId,
+      ])
+    ).rows;
+    const [recounted] = (
+      await admin.query(
+        `SELECT count(*) FILTER (WHERE flags & 31 <> 0)::int AS sent, count(*) FILTER (WHERE flags & 30 <> 0)::int AS delivered,
+              count(*) FILTER (WHERE flags & 28 <> 0)::int AS read, count(*) FILTER (WHERE flags & 32 <> 0 AND flags & 30 = 0)::int AS failed
+       FROM campaign_contacts WHERE campaign_id = $1`,
+        [campaignId],
+      )
+    ).rows;
+    await admin.end();
+    if (JSON.stringify(stored) !== JSON.stringify(recounted))
+      throw new Error(`counters drifted: ${JSON.stringify({ stored, recounted })}`);
+
+    const naive = await naiveBaseline(database.url, 400);
+    const ceiling = await insertCeiling(database.url, 40);
+    const figures: Figure[] = [
+      {
+        name: 'webhook, 100 statuses/request, 8 senders',
+        value: batched.perSecond,
+        unit: 'statuses/s',
+        baseline: 'naive 1-row UPDATE per tx',
+        baselineValue: naive,
+        ratio: batched.perSecond / naive,
+        target: '>= 10x naive',
+        met: batched.perSecond / naive >= 10,
+      },
+      {
+        name: 'webhook, 100/request vs ceiling',
+        value: batched.perSecond,
+        unit: 'statuses/s',
+        baseline: '500-row batched INSERT',
+        baselineValue: ceiling,
+        ratio: batched.perSecond / ceiling,
+        target: '>= 0.25x ceiling',
+        met: batched.perSecond / ceiling >= 0.25,
+      },
+      { name: 'webhook, 100/request ack p50', value: batched.p50, unit: 'ms' },
+      { name: 'webhook, 100/request ack p99', value: batched.p99, unit: 'ms' },
+      {
+        name: 'webhook, 1 status/request, 8 senders',
+        value: single.perSecond,
+        unit: 'statuses/s',
+        baseline: 'naive 1-row UPDATE per tx',
+        baselineValue: naive,
+        ratio: single.perSecond / naive,
+      },
+      { name: 'webhook, 1/request ack p50', value: single.p50, unit: 'ms' },
+      { name: 'webhook, 1/request ack p99', value: single.p99, unit: 'ms' },
+      {
+        name: `paced 1,000 statuses/s (achieved ${Math.round(steady.achieved)}/s) ack p50`,
+        value: steady.p50,
+        unit: 'ms',
+      },
+      {
+        name: 'paced 1,000 statuses/s ack p99',
+        value: steady.p99,
+        unit: 'ms',
+        target: '<= 250 ms',
+        met: steady.p99 <= 250,
+      },
+    ];
+    report('ingest', figures, {
+      machine: `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'}`,
+      counters: stored,
+    });
+  } finally {
+    await gateway.stop();
+    await database.close();
+  }
+}

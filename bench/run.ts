@@ -1,0 +1,26 @@
+// npm run bench [-- NAME ...]: runs the named benchmarks (all when none is named).
+import 'reflect-metadata';
+import { runIngestBenchmark } from './ingest.bench';
+
+const BENCHMARKS: Record<string, () => Promise<void>> = {
+  ingest: runIngestBenchmark,
+};
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const chosen = names.length > 0 ? names : Object.keys(BENCHMARKS);
+  for (const name of chosen) {
+    const run = BENCHMARKS[name];
+    if (!run) throw new Error(`unknown benchmark ${name}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+    process.stdout.write(`\n== ${name}\n`);
+    await run();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,150 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { createLogger } from '../src/logger';
+import type { EmbeddedDatabase } from '../src/store/embedded-postgres';
+import { startEmbeddedPostgres } from '../src/store/embedded-postgres';
+
+export const ROOT = join(__dirname, '..');
+
+/** A database of the benchmark's own: on DATABASE_URL's server, else on an embedded one. */
+export async function benchDatabase(): Promise<{ url: string; close(): Promise<void> }> {
+  let embedded: EmbeddedDatabase | null = null;
+  let dir: string | null = null;
+  let admin = process.env.DATABASE_URL;
+  if (!admin) {
+    dir = mkdtempSync(join(tmpdir(), 'csg-bench-pg-'));
+    embedded = await startEmbeddedPostgres(dir, createLogger('warn'));
+    admin = embedded.url;
+  }
+  const name = `csg_bench_${randomBytes(4).toString('hex')}`;
+  const client = new Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async close() {
+      const c = new Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+      await embedded?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The gateway as its own process (as in production), on port 0; resolves with its URL. */
+export async function startGateway(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<{ url: string; key: string; child: ChildProcess; stop(): Promise<void> }> {
+  // BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway under load.
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn('node', [...nodeArgs, '-r', '@swc-node/register', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      RATE_LIMIT_RPS: '0',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  // A fresh database: the gateway seeds the demo workspace and prints its key; wait for both.
+  const [url, key] = await new Promise<[string, string]>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const listening = /"msg":"gateway.listening","url":"([^"]+)"/.exec(output);
+      const demo = /"apiKey":"(wapl_[0-9A-Za-z]+)"/.exec(output);
+      if (listening && demo) {
+        clearInterval(timer);
+        resolve([listening[1]!, demo[1]!]);
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`gateway exited ${code}: ${output}`));
+    });
+  });
+  return {
+    url,
+    key,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One HTTP request on a keep-alive agent; resolves with status and body. */
+export function httpRequest(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: string;
+  baselineValue?: number;
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+}
+
+/** Prints the table and writes bench/results/NAME.json. */
+export function report(name: string, figures: Figure[], context: Record<string, unknown>): void {
+  const rows = figures.map((f) => [
+    f.name,
+    `${round(f.value)} ${f.unit}`,
+    f.baseline ? `${f.baseline}: ${round(f.baselineValue ?? 0)}` : '',
+    f.ratio !== undefined ? `${round(f.ratio)}x` : '',
+    f.target ?? '',
+    f.met === undefined ? '' : f.met ? 'met' : 'NOT MET',
+  ]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(
+    join(ROOT, 'bench', 'results', `${name}.json`),
+    `${JSON.stringify({ benchmark: name, at: new Date().toISOString(), ...context, figures }, null, 2)}\n`,
+  );
+}
+
+const round = (n: number) => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
