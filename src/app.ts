@@ -16,7 +16,12 @@ import { createRequestHandler } from './http/router';
 import { DeliveryPipeline } from './ingest/delivery-pipeline';
 import { DispatcherEventsService } from './ingest/dispatcher-events.service';
 import { WhatsAppWebhookService } from './ingest/whatsapp-webhook.service';
+import type { CampaignStatsHub } from './live/campaign-stats.hub';
+import { createLiveStats } from './live/live-stats';
+import type { StatsListener } from './live/postgres-stats-listener';
 import type { Logger } from './logger';
+import type { LiveServerOptions } from './http/graphql-ws.server';
+import { attachLiveServer } from './http/graphql-ws.server';
 import { CampaignStore } from './store/campaign.store';
 import { DeliveryStore } from './store/delivery.store';
 import { WorkspaceStore } from './store/workspace.store';
@@ -30,7 +35,12 @@ export type AppConfig = Pick<
   | 'whatsappAppSecret'
   | 'whatsappVerifyToken'
   | 'parkedRetentionHours'
->;
+  | 'statsPushIntervalMs'
+  | 'redisUrl'
+> & {
+  /** WebSocket limits; the defaults suit production */
+  live?: LiveServerOptions;
+};
 
 export interface App {
   /** Listens on `port` (0: any free port); resolves to the base URL. */
@@ -43,6 +53,8 @@ export interface App {
     dispatcherEvents: DispatcherEventsService;
     whatsapp: WhatsAppWebhookService;
     pipeline: DeliveryPipeline;
+    hub: CampaignStatsHub;
+    listener: StatsListener;
   };
 }
 
@@ -51,12 +63,17 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   const campaignStore = new CampaignStore(db);
   const deliveryStore = new DeliveryStore();
   const keys = new ApiKeysService(new WorkspaceStore(db));
-  const campaigns = new CampaignsService(campaignStore);
-  const statsChanged = (_campaignIds: readonly string[]) => {};
+  // Bound below, once the live feed exists: told of every commit that moved a campaign's stats.
+  let announce: (campaignIds: readonly string[]) => void = () => {};
+  const statsChanged = (campaignIds: readonly string[]) => announce(campaignIds);
+  const campaigns = new CampaignsService(campaignStore, statsChanged);
   const pipeline = new DeliveryPipeline(db, deliveryStore, logger, statsChanged);
   const dispatcherEvents = new DispatcherEventsService(db, campaignStore, deliveryStore, pipeline);
   const whatsapp = new WhatsAppWebhookService(pipeline, logger);
   const schema = await buildGatewaySchema({ campaigns });
+  const live = createLiveStats(config, db, campaigns, logger);
+  const { hub, listener } = live;
+  announce = live.announce;
   const production = config.nodeEnv === 'production';
 
   const httpServer = createServer();
@@ -88,6 +105,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   httpServer.on('request', (request, response) => {
     void handler(request, response);
   });
+  const liveServer = attachLiveServer(httpServer, { schema, keys, campaigns, hub, logger }, config.live);
 
   let started = false;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -97,8 +115,9 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     });
   };
   return {
-    services: { campaigns, keys, dispatcherEvents, whatsapp, pipeline },
+    services: { campaigns, keys, dispatcherEvents, whatsapp, pipeline, hub, listener },
     async start(port) {
+      await listener.start();
       await apollo.start();
       started = true;
       prune();
@@ -116,6 +135,11 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     },
     async stop() {
       clearInterval(pruneTimer);
+      // Subscribers get `complete`, then their sockets close with 1001; then HTTP drains.
+      hub.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      await liveServer.dispose();
+      await listener.stop();
       if (started) await apollo.stop();
       else if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
       await pipeline.drain();

@@ -5,6 +5,7 @@ import { acceptsContacts, planStatusMove } from '../domain/campaign-status';
 import { badInput, campaignNotFound } from '../domain/errors';
 import { isCampaignId, newCampaignId, normalizeContacts } from '../domain/identifiers';
 import type { CampaignCursor, CampaignStore } from '../store/campaign.store';
+import { notifyStatsChanged } from '../store/stats-notify';
 import type { StatsChangedListener } from '../ingest/dispatcher-events.service';
 
 /** Contacts accepted in one create or add call, at most. @default 100000 */
@@ -88,7 +89,9 @@ export class CampaignsService {
       const status = await this.store.lockStatus(tx, workspaceId, campaignId);
       if (!status) throw campaignNotFound();
       if (!acceptsContacts(status)) throw badInput(`Cannot add contacts to a ${status} campaign`);
-      return this.store.insertContacts(tx, campaignId, phones);
+      const inserted = await this.store.insertContacts(tx, campaignId, phones);
+      if (inserted > 0) await notifyStatsChanged(tx, [campaignId]);
+      return inserted;
     });
     if (added > 0) this.onStatsChanged([campaignId]);
     return this.record(workspaceId, campaignId);
@@ -107,6 +110,7 @@ export class CampaignsService {
       if (!from) throw campaignNotFound();
       const times = planStatusMove(from, to, new Date(), options.at);
       await this.store.updateStatus(tx, campaignId, to, times, to === 'failed' ? (options.reason ?? null) : undefined);
+      await notifyStatsChanged(tx, [campaignId]);
     });
     this.onStatsChanged([campaignId]);
     return this.record(workspaceId, campaignId);

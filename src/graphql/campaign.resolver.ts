@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { CampaignsService } from '../campaigns/campaigns.service';
 import { encodeCursor } from '../campaigns/campaigns.service';
-import type { CampaignRecord, CampaignStats as StatsValues } from '../domain/campaign-stats';
+import type { CampaignRecord, CampaignStats as StatsValues, FailureReasonCount } from '../domain/campaign-stats';
 import { campaignStats } from '../domain/campaign-stats';
 import {
   Campaign,
@@ -136,7 +136,8 @@ export class CampaignResolver {
 @Resolver(() => CampaignStats)
 export class CampaignStatsResolver {
   @FieldResolver(() => [FailureReason])
-  failureReasons(@Root() stats: StatsView, @Ctx() context: GraphQLContext) {
-    return context.failureReasons.load(stats.campaignId);
+  failureReasons(@Root() stats: StatsView & { failureReasons?: FailureReasonCount[] }, @Ctx() context: GraphQLContext) {
+    // Live pushes carry them, read once for every subscriber; queries load them in one batch.
+    return stats.failureReasons ?? context.failureReasons.load(stats.campaignId);
   }
 }

@@ -3,17 +3,25 @@ import type { Principal } from '../auth/api-keys.service';
 import type { CampaignsService } from '../campaigns/campaigns.service';
 import type { FailureReasonCount } from '../domain/campaign-stats';
 import { unauthenticated } from '../domain/errors';
+import type { CampaignStatsHub } from '../live/campaign-stats.hub';
 
 /** What every resolver sees of its request. */
 export interface GraphQLContext {
   principal: Principal | null;
   /** per request: failure reasons of every campaign in the response, in one query */
   failureReasons: DataLoader<string, FailureReasonCount[]>;
+  /** live stats, on the WebSocket transport */
+  live?: CampaignStatsHub;
 }
 
-export function createContext(principal: Principal | null, campaigns: CampaignsService): GraphQLContext {
+export function createContext(
+  principal: Principal | null,
+  campaigns: CampaignsService,
+  live?: CampaignStatsHub,
+): GraphQLContext {
   return {
     principal,
+    ...(live ? { live } : {}),
     failureReasons: new DataLoader((ids: readonly string[]) => campaigns.failureReasons(ids), { cache: true }),
   };
 }

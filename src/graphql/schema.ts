@@ -4,6 +4,7 @@ import { lexicographicSortSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { CampaignsService } from '../campaigns/campaigns.service';
 import { CampaignResolver, CampaignStatsResolver } from './campaign.resolver';
+import { CampaignStatsSubscriptionResolver } from './campaign-stats.subscription';
 
 export interface SchemaServices {
   campaigns: CampaignsService;
@@ -14,11 +15,20 @@ export async function buildGatewaySchema(services: SchemaServices): Promise<Grap
   const instances = new Map<unknown, unknown>([
     [CampaignResolver, new CampaignResolver(services.campaigns)],
     [CampaignStatsResolver, new CampaignStatsResolver()],
+    [CampaignStatsSubscriptionResolver, new CampaignStatsSubscriptionResolver()],
   ]);
   return buildSchema({
-    resolvers: [CampaignResolver, CampaignStatsResolver],
+    resolvers: [CampaignResolver, CampaignStatsResolver, CampaignStatsSubscriptionResolver],
     container: { get: (someClass) => instances.get(someClass) },
     validate: false,
+    // type-graphql insists on a pubSub once there is a @Subscription, but ours brings its own
+    // `subscribe` (the multiplexing hub in src/live); topics are never used.
+    pubSub: {
+      publish: () => {},
+      subscribe: () => {
+        throw new Error('topic subscriptions are not used: see CampaignStatsHub');
+      },
+    },
   });
 }
 

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { DeliveryFact } from '../domain/delivery-event';
 import type { Logger } from '../logger';
 import type { ContactRef, DeliveryStore, ParkedFact } from '../store/delivery.store';
+import { notifyStatsChanged } from '../store/stats-notify';
 import type { ResolvedFact } from './delivery-applier';
 import { applyResolvedFacts } from './delivery-applier';
 import type { WhatsAppFact } from './whatsapp.normalizer';
@@ -127,12 +128,18 @@ export class DeliveryPipeline {
   }
 
   private async commitWorks(works: DeliveryWork[]): Promise<void> {
+    const run = (general: boolean) =>
+      this.db.transaction(async (tx) => {
+        const changedIds = await this.apply(tx, works, general);
+        await notifyStatsChanged(tx, changedIds);
+        return changedIds;
+      });
     let changed: string[];
     try {
-      changed = await this.db.transaction((tx) => this.apply(tx, works, false));
+      changed = await run(false);
     } catch (error) {
       if (!(error instanceof RegistrationUnderWay)) throw error;
-      changed = await this.db.transaction((tx) => this.apply(tx, works, true));
+      changed = await run(true);
     }
     this.totals.batches++;
     if (changed.length > 0) this.onStatsChanged(changed);

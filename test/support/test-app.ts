@@ -2,6 +2,7 @@ import type { App, AppConfig } from '../../src/app';
 import { buildApp } from '../../src/app';
 import { createLogger } from '../../src/logger';
 import { openTestDatabase } from './database';
+import { openDatabase } from '../../src/store/data-source';
 import type { DataSource } from 'typeorm';
 
 export const TEST_APP_SECRET = 'test-app-secret';
@@ -20,8 +21,12 @@ export interface TestApp {
 }
 
 /** The whole gateway on port 0 over a database of its own. */
-export async function startTestApp(config: Partial<AppConfig> = {}): Promise<TestApp> {
-  const database = await openTestDatabase();
+export async function startTestApp(
+  config: Partial<AppConfig> = {},
+  /** another instance on this app's database, sharing nothing else */
+  sharedWith?: TestApp,
+): Promise<TestApp> {
+  const database = sharedWith ? await openSharedDatabase(sharedWith.databaseUrl) : await openTestDatabase();
   const logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent');
   const app = await buildApp(
     {
@@ -32,13 +37,17 @@ export async function startTestApp(config: Partial<AppConfig> = {}): Promise<Tes
       whatsappAppSecret: TEST_APP_SECRET,
       whatsappVerifyToken: TEST_VERIFY_TOKEN,
       parkedRetentionHours: 168,
+      statsPushIntervalMs: 50,
+      redisUrl: null,
       ...config,
     },
     database.db,
     logger,
   );
   const url = await app.start(0);
-  const { key, workspaceId } = await app.services.keys.create('test-workspace');
+  const { key, workspaceId } = sharedWith
+    ? { key: sharedWith.key, workspaceId: sharedWith.workspaceId }
+    : await app.services.keys.create('test-workspace');
   return {
     app,
     db: database.db,
@@ -52,4 +61,9 @@ export async function startTestApp(config: Partial<AppConfig> = {}): Promise<Tes
       await database.close();
     },
   };
+}
+
+async function openSharedDatabase(url: string) {
+  const db = await openDatabase({ url, poolSize: 10 });
+  return { db, url, close: () => db.destroy() };
 }

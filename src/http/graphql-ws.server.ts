@@ -1,0 +1,109 @@
+import type { Server } from 'node:http';
+import type { GraphQLSchema } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
+import type { ApiKeysService, Principal } from '../auth/api-keys.service';
+import type { CampaignsService } from '../campaigns/campaigns.service';
+import { bearerToken } from '../domain/api-key';
+import { createContext } from '../graphql/context';
+import { formatGraphQLError } from '../graphql/errors';
+import type { CampaignStatsHub } from '../live/campaign-stats.hub';
+import type { Logger } from '../logger';
+
+export interface LiveServerOptions {
+  /** largest WebSocket message accepted @default 65536 */
+  maxPayload?: number;
+  /** subscriptions one socket may hold at once @default 50 */
+  maxSubscriptionsPerSocket?: number;
+  /** ms a socket may stay open without `connection_init` @default 10000 */
+  connectionInitWaitTimeout?: number;
+  /** ms between keepalive pings @default 12000 */
+  keepAliveMs?: number;
+  /** ms between re-checks of every socket's key; revoked ones are closed with 4403 @default 30000 */
+  revalidateEveryMs?: number;
+}
+
+// A type alias, not an interface: graphql-ws wants an index-signature-compatible record.
+type SocketExtra = { principal?: Principal };
+
+/**
+ * graphql-ws on the HTTP server's `/graphql` path: the same schema and the same keys as HTTP.
+ * The key comes in the `connection_init` payload (`{ "authorization": "Bearer wapl_…" }`); a
+ * missing or wrong one closes the socket with 4403 before any subscription runs.
+ */
+export function attachLiveServer(
+  httpServer: Server,
+  deps: {
+    schema: GraphQLSchema;
+    keys: ApiKeysService;
+    campaigns: CampaignsService;
+    hub: CampaignStatsHub;
+    logger: Logger;
+  },
+  options: LiveServerOptions = {},
+): { dispose(): Promise<void>; readonly sockets: number } {
+  const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 50;
+  const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxPayload ?? 65536 });
+  const keyOf = new Map<WebSocket, string>();
+  const format = formatGraphQLError(deps.logger);
+  const formatAll = (errors: readonly GraphQLError[]) => errors.map((e) => format(e.toJSON(), e));
+
+  const server = useServer<Record<string, unknown> | undefined, SocketExtra>(
+    {
+      schema: deps.schema,
+      connectionInitWaitTimeout: options.connectionInitWaitTimeout ?? 10_000,
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        const key = bearerToken(typeof authorization === 'string' ? authorization : null);
+        const principal = await deps.keys.authenticate(key);
+        if (!principal || !key) return false; // graphql-ws closes with 4403 Forbidden
+        ctx.extra.principal = principal;
+        keyOf.set(ctx.extra.socket, key);
+        ctx.extra.socket.once('close', () => keyOf.delete(ctx.extra.socket));
+        return true;
+      },
+      onSubscribe: (ctx) => {
+        // graphql-ws has already reserved this subscription's slot when onSubscribe runs.
+        if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
+          return [
+            new GraphQLError(`At most ${maxSubscriptions} subscriptions per socket`, {
+              extensions: { code: 'RATE_LIMITED' },
+            }),
+          ];
+        }
+        return undefined;
+      },
+      context: (ctx) => createContext(ctx.extra.principal ?? null, deps.campaigns, deps.hub),
+      onError: (_ctx, _id, _payload, errors) => formatAll(errors),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: formatAll(result.errors) } : undefined,
+    },
+    wss,
+    options.keepAliveMs ?? 12_000,
+  );
+
+  // A revoked key must not keep a socket open: re-check every socket's key now and then.
+  const revalidate = setInterval(() => {
+    for (const [socket, key] of keyOf) {
+      deps.keys.authenticate(key).then(
+        (principal) => {
+          if (!principal) socket.close(CloseCode.Forbidden, 'Forbidden');
+        },
+        (error: unknown) => deps.logger.warn('live.revalidate_failed', { error }),
+      );
+    }
+  }, options.revalidateEveryMs ?? 30_000).unref();
+
+  return {
+    get sockets() {
+      return wss.clients.size;
+    },
+    async dispose() {
+      clearInterval(revalidate);
+      await server.dispose(); // closes every socket with 1001 Going Away
+    },
+  };
+}

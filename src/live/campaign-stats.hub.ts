@@ -1,0 +1,151 @@
+import type { CampaignsService } from '../campaigns/campaigns.service';
+import type { CampaignStats, FailureReasonCount } from '../domain/campaign-stats';
+import { campaignStats } from '../domain/campaign-stats';
+import type { Logger } from '../logger';
+import { LatestValueQueue } from './latest-value-queue';
+
+/** What a subscriber receives: every stats field, failure reasons included. */
+export type LiveStats = CampaignStats & { failureReasons: FailureReasonCount[] };
+
+interface Subscriber {
+  queue: LatestValueQueue<LiveStats>;
+  /** the JSON of what it was last sent, so it never gets the same state twice */
+  lastSent: string | null;
+}
+
+interface Watcher {
+  workspaceId: string;
+  subscribers: Set<Subscriber>;
+  lastReadAt: number;
+  timer: NodeJS.Timeout | null;
+  reading: boolean;
+  dirty: boolean;
+}
+
+export interface HubOptions {
+  /** at most one push per campaign per interval @default 250 */
+  intervalMs: number;
+}
+
+/**
+ * Multiplexed live stats (as Hasura does): however many subscribers watch a campaign on this
+ * instance, a change costs one stats read per push interval, shared by all of them. Changes are
+ * coalesced: a burst gives one read at the end of the interval, and the last state is always sent.
+ */
+export class CampaignStatsHub {
+  private readonly watchers = new Map<string, Watcher>();
+  private closed = false;
+  /** since start: stats reads made for pushes, and values pushed to subscribers */
+  readonly totals = { reads: 0, pushes: 0 };
+
+  constructor(
+    private readonly campaigns: CampaignsService,
+    private readonly options: HubOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  get subscriberCount(): number {
+    let n = 0;
+    for (const w of this.watchers.values()) n += w.subscribers.size;
+    return n;
+  }
+
+  get watchedCampaigns(): string[] {
+    return [...this.watchers.keys()];
+  }
+
+  /**
+   * The campaign's stats now, then again whenever they change. Throws BAD_USER_INPUT for a
+   * malformed id and NOT_FOUND for a missing or another workspace's campaign, before anything is sent.
+   */
+  async subscribe(workspaceId: string, campaignId: string): Promise<AsyncIterableIterator<LiveStats>> {
+    const snapshot = await this.read(workspaceId, campaignId);
+    if (this.closed) throw new Error('live stats are shutting down');
+    let watcher = this.watchers.get(campaignId);
+    if (!watcher) {
+      watcher = { workspaceId, subscribers: new Set(), lastReadAt: 0, timer: null, reading: false, dirty: false };
+      this.watchers.set(campaignId, watcher);
+    }
+    const subscriber: Subscriber = {
+      queue: new LatestValueQueue<LiveStats>(() => this.unsubscribe(campaignId, subscriber)),
+      lastSent: null,
+    };
+    watcher.subscribers.add(subscriber);
+    this.send(subscriber, snapshot, JSON.stringify(snapshot));
+    return subscriber.queue;
+  }
+
+  /** Campaigns whose numbers changed (from any instance): each gets one read within an interval. */
+  changed(campaignIds: Iterable<string>): void {
+    for (const id of campaignIds) {
+      const watcher = this.watchers.get(id);
+      if (!watcher) continue;
+      watcher.dirty = true;
+      this.schedule(id, watcher);
+    }
+  }
+
+  /** Re-reads every watched campaign: after the change feed was down, something may have been missed. */
+  refreshAll(): void {
+    this.changed(this.watchers.keys());
+  }
+
+  /** Completes every subscription. */
+  close(): void {
+    this.closed = true;
+    for (const watcher of this.watchers.values()) {
+      if (watcher.timer) clearTimeout(watcher.timer);
+      for (const subscriber of [...watcher.subscribers]) subscriber.queue.close();
+    }
+    this.watchers.clear();
+  }
+
+  private unsubscribe(campaignId: string, subscriber: Subscriber): void {
+    const watcher = this.watchers.get(campaignId);
+    if (!watcher) return;
+    watcher.subscribers.delete(subscriber);
+    if (watcher.subscribers.size === 0) {
+      if (watcher.timer) clearTimeout(watcher.timer);
+      this.watchers.delete(campaignId);
+    }
+  }
+
+  private schedule(campaignId: string, watcher: Watcher): void {
+    if (watcher.timer || watcher.reading || this.closed) return;
+    const wait = Math.max(0, watcher.lastReadAt + this.options.intervalMs - Date.now());
+    watcher.timer = setTimeout(() => void this.flush(campaignId, watcher), wait);
+  }
+
+  private async flush(campaignId: string, watcher: Watcher): Promise<void> {
+    watcher.timer = null;
+    watcher.dirty = false;
+    watcher.reading = true;
+    watcher.lastReadAt = Date.now();
+    try {
+      const stats = await this.read(watcher.workspaceId, campaignId);
+      this.totals.reads++;
+      const json = JSON.stringify(stats);
+      for (const subscriber of watcher.subscribers) this.send(subscriber, stats, json);
+    } catch (error) {
+      // Not lost: the campaign stays dirty and is read again after the interval.
+      this.logger.warn('live.read_failed', { campaignId, error });
+      watcher.dirty = true;
+    } finally {
+      watcher.reading = false;
+    }
+    if (watcher.dirty && this.watchers.get(campaignId) === watcher) this.schedule(campaignId, watcher);
+  }
+
+  private send(subscriber: Subscriber, stats: LiveStats, json: string): void {
+    if (subscriber.lastSent === json) return;
+    subscriber.lastSent = json;
+    subscriber.queue.push(stats);
+    this.totals.pushes++;
+  }
+
+  private async read(workspaceId: string, campaignId: string): Promise<LiveStats> {
+    const record = await this.campaigns.record(workspaceId, campaignId);
+    const [failureReasons] = await this.campaigns.failureReasons([campaignId]);
+    return { ...campaignStats(record), failureReasons: failureReasons ?? [] };
+  }
+}

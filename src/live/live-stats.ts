@@ -1,0 +1,35 @@
+import type { DataSource } from 'typeorm';
+import type { CampaignsService } from '../campaigns/campaigns.service';
+import type { Logger } from '../logger';
+import { CampaignStatsHub } from './campaign-stats.hub';
+import type { StatsListener } from './postgres-stats-listener';
+import { PostgresStatsListener } from './postgres-stats-listener';
+import { RedisStatsFeed } from './redis-stats-feed';
+
+export interface LiveStatsConfig {
+  statsPushIntervalMs: number;
+  redisUrl: string | null;
+}
+
+/**
+ * The hub and the change feed that drives it: PostgreSQL LISTEN/NOTIFY on the app's own database
+ * (NOTIFY sent inside each changing transaction), or Redis pub/sub when `REDIS_URL` is set
+ * (published after the commit). `announce` is what the app calls after each commit.
+ */
+export function createLiveStats(
+  config: LiveStatsConfig,
+  db: DataSource,
+  campaigns: CampaignsService,
+  logger: Logger,
+): { hub: CampaignStatsHub; listener: StatsListener; announce: (campaignIds: readonly string[]) => void } {
+  const hub = new CampaignStatsHub(campaigns, { intervalMs: config.statsPushIntervalMs }, logger);
+  const onChange = (ids: string[]) => hub.changed(ids);
+  const onResume = () => hub.refreshAll();
+  if (config.redisUrl) {
+    const feed = new RedisStatsFeed(config.redisUrl, onChange, onResume, logger);
+    return { hub, listener: feed, announce: (ids) => feed.announce(ids) };
+  }
+  const url = (db.options as { url?: string }).url;
+  if (!url) throw new Error('live stats need the database URL of the data source');
+  return { hub, listener: new PostgresStatsListener(url, onChange, onResume, logger), announce: () => {} };
+}
