@@ -1,9 +1,11 @@
 // npm run bench [-- NAME ...]: runs the named benchmarks (all when none is named).
 import 'reflect-metadata';
 import { runIngestBenchmark } from './ingest.bench';
+import { runLiveBenchmark } from './live.bench';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: runIngestBenchmark,
+  live: runLiveBenchmark,
 };
 
 async function main(): Promise<void> {

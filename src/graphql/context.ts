@@ -19,10 +19,15 @@ export function createContext(
   campaigns: CampaignsService,
   live?: CampaignStatsHub,
 ): GraphQLContext {
+  let loader: DataLoader<string, FailureReasonCount[]> | undefined;
   return {
     principal,
     ...(live ? { live } : {}),
-    failureReasons: new DataLoader((ids: readonly string[]) => campaigns.failureReasons(ids), { cache: true }),
+    // Made on first use: a subscription (whose pushes carry their reasons) never needs one.
+    get failureReasons() {
+      loader ??= new DataLoader((ids: readonly string[]) => campaigns.failureReasons(ids), { cache: true });
+      return loader;
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
-import type { GraphQLSchema } from 'graphql';
-import { GraphQLError } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, validate } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket } from 'ws';
@@ -30,6 +30,36 @@ export interface LiveServerOptions {
 type SocketExtra = { principal?: Principal };
 
 /**
+ * Parsed and validated documents by query text. Dashboards send the same few subscriptions
+ * thousands of times: one shared AST each, instead of one per subscription, keeps memory per
+ * subscription small. Bounded; cleared when full.
+ */
+class DocumentCache {
+  private readonly entries = new Map<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly max = 500,
+  ) {}
+
+  get(query: string): { document: DocumentNode } | { errors: readonly GraphQLError[] } {
+    let entry = this.entries.get(query);
+    if (!entry) {
+      try {
+        const document = parse(query);
+        const errors = validate(this.schema, document);
+        entry = errors.length > 0 ? { errors } : { document };
+      } catch (error) {
+        entry = { errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))] };
+      }
+      if (this.entries.size >= this.max) this.entries.clear();
+      this.entries.set(query, entry);
+    }
+    return entry;
+  }
+}
+
+/**
  * graphql-ws on the HTTP server's `/graphql` path: the same schema and the same keys as HTTP.
  * The key comes in the `connection_init` payload (`{ "authorization": "Bearer wapl_…" }`); a
  * missing or wrong one closes the socket with 4403 before any subscription runs.
@@ -48,6 +78,7 @@ export function attachLiveServer(
   const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 50;
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxPayload ?? 65536 });
   const keyOf = new Map<WebSocket, string>();
+  const documents = new DocumentCache(deps.schema);
   const format = formatGraphQLError(deps.logger);
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((e) => format(e.toJSON(), e));
 
@@ -65,7 +96,7 @@ export function attachLiveServer(
         ctx.extra.socket.once('close', () => keyOf.delete(ctx.extra.socket));
         return true;
       },
-      onSubscribe: (ctx) => {
+      onSubscribe: (ctx, _id, payload) => {
         // graphql-ws has already reserved this subscription's slot when onSubscribe runs.
         if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
           return [
@@ -74,7 +105,14 @@ export function attachLiveServer(
             }),
           ];
         }
-        return undefined;
+        const parsed = documents.get(payload.query);
+        if ('errors' in parsed) return parsed.errors;
+        return {
+          schema: deps.schema,
+          document: parsed.document,
+          variableValues: payload.variables,
+          operationName: payload.operationName,
+        };
       },
       context: (ctx) => createContext(ctx.extra.principal ?? null, deps.campaigns, deps.hub),
       onError: (_ctx, _id, _payload, errors) => formatAll(errors),

@@ -20,6 +20,8 @@ interface Watcher {
   timer: NodeJS.Timeout | null;
   reading: boolean;
   dirty: boolean;
+  /** the last state read, shared by every subscriber */
+  current: { stats: LiveStats; json: string } | null;
 }
 
 export interface HubOptions {
@@ -59,11 +61,28 @@ export class CampaignStatsHub {
    * malformed id and NOT_FOUND for a missing or another workspace's campaign, before anything is sent.
    */
   async subscribe(workspaceId: string, campaignId: string): Promise<AsyncIterableIterator<LiveStats>> {
-    const snapshot = await this.read(workspaceId, campaignId);
-    if (this.closed) throw new Error('live stats are shutting down');
     let watcher = this.watchers.get(campaignId);
+    let snapshot: { stats: LiveStats; json: string };
+    if (watcher && watcher.workspaceId === workspaceId && watcher.current && !watcher.dirty && !watcher.reading) {
+      // Up to date already: the new subscriber shares it (no read, no copy).
+      snapshot = watcher.current;
+    } else {
+      // Also what answers NOT_FOUND for another workspace's campaign.
+      const stats = await this.read(workspaceId, campaignId);
+      snapshot = { stats, json: JSON.stringify(stats) };
+    }
+    if (this.closed) throw new Error('live stats are shutting down');
+    watcher = this.watchers.get(campaignId);
     if (!watcher) {
-      watcher = { workspaceId, subscribers: new Set(), lastReadAt: 0, timer: null, reading: false, dirty: false };
+      watcher = {
+        workspaceId,
+        subscribers: new Set(),
+        lastReadAt: 0,
+        timer: null,
+        reading: false,
+        dirty: false,
+        current: snapshot,
+      };
       this.watchers.set(campaignId, watcher);
     }
     const subscriber: Subscriber = {
@@ -71,7 +90,7 @@ export class CampaignStatsHub {
       lastSent: null,
     };
     watcher.subscribers.add(subscriber);
-    this.send(subscriber, snapshot, JSON.stringify(snapshot));
+    this.send(subscriber, snapshot.stats, snapshot.json);
     return subscriber.queue;
   }
 
@@ -125,6 +144,7 @@ export class CampaignStatsHub {
       const stats = await this.read(watcher.workspaceId, campaignId);
       this.totals.reads++;
       const json = JSON.stringify(stats);
+      watcher.current = { stats, json };
       for (const subscriber of watcher.subscribers) this.send(subscriber, stats, json);
     } catch (error) {
       // Not lost: the campaign stays dirty and is read again after the interval.
