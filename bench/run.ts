@@ -2,10 +2,12 @@
 import 'reflect-metadata';
 import { runIngestBenchmark } from './ingest.bench';
 import { runLiveBenchmark } from './live.bench';
+import { runReadBenchmark } from './read.bench';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   ingest: runIngestBenchmark,
   live: runLiveBenchmark,
+  read: runReadBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { CampaignRecord, FailureReasonCount } from '../domain/campaign-stats';
 import type { CampaignStatus, StatusTimes } from '../domain/campaign-status';
@@ -9,6 +10,9 @@ export type Queryable = Pick<DataSource | EntityManager, 'query'>;
 const RECORD_COLUMNS = `
   c.id, c.workspace_id, c.name, c.status, c.created_at, c.scheduled_at, c.started_at, c.completed_at,
   k.total_contacts, k.touched, k.sent, k.delivered, k.read, k.clicked, k.replied, k.failed, k.updated_at`;
+
+const FIND_RECORD = `SELECT ${RECORD_COLUMNS} FROM campaigns c JOIN campaign_counters k ON k.campaign_id = c.id
+  WHERE c.id = $1 AND c.workspace_id = $2`;
 
 interface RecordRow {
   id: string;
@@ -107,12 +111,17 @@ export class CampaignStore {
     return added;
   }
 
+  /**
+   * The stats read, the hot path: straight on the pg pool under TypeORM (no query runner per call)
+   * as a named prepared statement (parsed and planned once per connection).
+   */
   async findRecord(workspaceId: string, campaignId: string): Promise<CampaignRecord | null> {
-    const rows: RecordRow[] = await this.db.query(
-      `SELECT ${RECORD_COLUMNS} FROM campaigns c JOIN campaign_counters k ON k.campaign_id = c.id
-       WHERE c.id = $1 AND c.workspace_id = $2`,
-      [campaignId, workspaceId],
-    );
+    const pool = (this.db.driver as unknown as { master: Pool }).master;
+    const { rows } = await pool.query<RecordRow>({
+      name: 'campaign_stats_record',
+      text: FIND_RECORD,
+      values: [campaignId, workspaceId],
+    });
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
