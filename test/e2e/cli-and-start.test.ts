@@ -42,6 +42,35 @@ describe('the API key CLI', () => {
     expect((await restStats(t.url, key, 'aaaaaaaaaaaaaaaaaaaaaaaa')).status).toBe(401);
   });
 
+  it('reconcile reports counter drift, exits 1, and repairs it with --fix', async () => {
+    const contacts = ['+14155550001', '+14155550002'];
+    const { id } = await t.app.services.campaigns.create(t.workspaceId, { name: 'drift', contacts });
+    await t.db.query(
+      `UPDATE campaign_contacts SET flags = 32, failure_code = 131026, failure_title = 'x' WHERE phone = $1`,
+      [contacts[0]],
+    );
+    const env = { DATABASE_URL: t.databaseUrl };
+    const drifted = await cli(['reconcile', id], env).then(
+      () => null,
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(drifted?.code).toBe(1);
+    const line = JSON.parse(drifted!.stdout.trim());
+    expect(line).toMatchObject({
+      campaignId: id,
+      drift: true,
+      fixed: false,
+      stored: { failed: 0 },
+      recounted: { failed: 1 },
+    });
+    const fixed = await cli(['reconcile', id, '--fix'], env);
+    expect(JSON.parse(fixed.stdout.trim())).toMatchObject({ drift: true, fixed: true });
+    const clean = await cli(['reconcile', id], env);
+    expect(JSON.parse(clean.stdout.trim())).toMatchObject({ drift: false, recountedReasons: { 131026: 1 } });
+    const [counters] = await t.db.query(`SELECT failed, touched FROM campaign_counters WHERE campaign_id = $1`, [id]);
+    expect(counters).toEqual({ failed: 1, touched: 1 });
+  });
+
   it('refuses bad usage with a message on standard error', async () => {
     await expect(cli(['api-key', 'create'], { DATABASE_URL: t.databaseUrl })).rejects.toMatchObject({
       code: 2,
