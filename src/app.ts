@@ -8,6 +8,7 @@ import { ApiKeysService } from './auth/api-keys.service';
 import { CampaignsService } from './campaigns/campaigns.service';
 import type { Config } from './config';
 import type { GraphQLContext } from './graphql/context';
+import { MAX_TOKENS, graphQLArmor } from './graphql/armor';
 import { formatGraphQLError } from './graphql/errors';
 import { buildGatewaySchema } from './graphql/schema';
 import { CampaignStatsRest } from './http/campaign-stats.rest';
@@ -78,14 +79,19 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
 
   const httpServer = createServer();
   httpServer.keepAliveTimeout = 65_000;
+  const armor = graphQLArmor();
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
+    validationRules: armor.validationRules,
+    parseOptions: { maxTokens: MAX_TOKENS },
+    allowBatchedHttpRequests: false,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals: it drains the app, then closes the database.
     stopOnTerminationSignals: false,
     formatError: formatGraphQLError(logger),
     plugins: [
+      ...armor.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -105,7 +111,11 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   httpServer.on('request', (request, response) => {
     void handler(request, response);
   });
-  const liveServer = attachLiveServer(httpServer, { schema, keys, campaigns, hub, logger }, config.live);
+  const liveServer = attachLiveServer(
+    httpServer,
+    { schema, keys, campaigns, hub, logger, validationRules: armor.validationRules },
+    config.live,
+  );
 
   let started = false;
   let pruneTimer: NodeJS.Timeout | undefined;

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
-import type { DocumentNode, GraphQLSchema } from 'graphql';
-import { GraphQLError, parse, validate } from 'graphql';
+import type { DocumentNode, GraphQLSchema, ValidationRule } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket } from 'ws';
@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import type { ApiKeysService, Principal } from '../auth/api-keys.service';
 import type { CampaignsService } from '../campaigns/campaigns.service';
 import { bearerToken } from '../domain/api-key';
+import { MAX_TOKENS } from '../graphql/armor';
 import { createContext } from '../graphql/context';
 import { formatGraphQLError } from '../graphql/errors';
 import type { CampaignStatsHub } from '../live/campaign-stats.hub';
@@ -39,6 +40,7 @@ class DocumentCache {
 
   constructor(
     private readonly schema: GraphQLSchema,
+    private readonly rules: readonly ValidationRule[],
     private readonly max = 500,
   ) {}
 
@@ -46,8 +48,8 @@ class DocumentCache {
     let entry = this.entries.get(query);
     if (!entry) {
       try {
-        const document = parse(query);
-        const errors = validate(this.schema, document);
+        const document = parse(query, { maxTokens: MAX_TOKENS });
+        const errors = validate(this.schema, document, [...specifiedRules, ...this.rules]);
         entry = errors.length > 0 ? { errors } : { document };
       } catch (error) {
         entry = { errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))] };
@@ -72,13 +74,15 @@ export function attachLiveServer(
     campaigns: CampaignsService;
     hub: CampaignStatsHub;
     logger: Logger;
+    /** the same limits as HTTP GraphQL */
+    validationRules: readonly ValidationRule[];
   },
   options: LiveServerOptions = {},
 ): { dispose(): Promise<void>; readonly sockets: number } {
   const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 50;
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxPayload ?? 65536 });
   const keyOf = new Map<WebSocket, string>();
-  const documents = new DocumentCache(deps.schema);
+  const documents = new DocumentCache(deps.schema, deps.validationRules);
   const format = formatGraphQLError(deps.logger);
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((e) => format(e.toJSON(), e));
 

@@ -31,7 +31,8 @@ export function createDataSource({
     logging: false,
     applicationName,
     poolSize,
-    extra: { connectionTimeoutMillis: 5000 },
+    // statement_timeout bounds the database work of any one request (the execution timeout).
+    extra: { connectionTimeoutMillis: 5000, statement_timeout: 15_000 },
   });
 }
 

@@ -128,6 +128,41 @@ describe('the error contract (DESIGN sections 4, 5 and 8)', () => {
       expect(codeOf(date)).toBe('BAD_USER_INPUT');
     });
 
+    it('refuses abusive documents: depth, aliases, tokens; batches are off', async () => {
+      const deep = await gql(t.url, t.key, `{ campaigns { edges { node { stats { failureReasons { code } } } } } }`);
+      expect(deep.body.errors).toBeUndefined(); // a real query stays within the limits
+      const aliases = Array.from(
+        { length: 20 },
+        (_, i) => `a${i}: campaignStats(campaignId: "${campaignId}") { sentCount }`,
+      );
+      const many = await gql(t.url, t.key, `{ ${aliases.join(' ')} }`);
+      expect(many.status).toBe(400);
+      expect(many.body.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      const nested = `{ campaigns { edges { node { stats { failureReasons { code ${'__typename '.repeat(1)} } } } } } }`;
+      expect((await gql(t.url, t.key, nested)).status).toBe(200);
+      const tokens = await gql(t.url, t.key, `{ campaigns(first: 1) { nodes { id } } ${'__typename '.repeat(4000)} }`);
+      expect(tokens.status).toBe(400);
+      const batch = await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${t.key}` },
+        body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
+      });
+      expect(batch.status).toBe(400);
+    });
+
+    it('hides the schema in production: no introspection, no landing page', async () => {
+      const production = await startTestApp({ nodeEnv: 'production' });
+      try {
+        const r = await gql(production.url, production.key, '{ __schema { queryType { name } } }');
+        expect(r.status).toBe(400);
+        expect(r.body.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+        const landing = await fetch(`${production.url}/graphql`, { headers: { accept: 'text/html' } });
+        expect(landing.status).not.toBe(200);
+      } finally {
+        await production.stop();
+      }
+    });
+
     it('a syntax error is the client’s, with its own code', async () => {
       const r = await gql(t.url, t.key, `{ campaignStats(`);
       expect(r.status).toBe(400);
