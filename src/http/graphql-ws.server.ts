@@ -25,10 +25,25 @@ export interface LiveServerOptions {
   keepAliveMs?: number;
   /** ms between re-checks of every socket's key; revoked ones are closed with 4403 @default 30000 */
   revalidateEveryMs?: number;
+  /** ms a socket may hold no subscription before it is closed (1000, "Idle") @default 300000 */
+  idleTimeoutMs?: number;
 }
 
 // A type alias, not an interface: graphql-ws wants an index-signature-compatible record.
 type SocketExtra = { principal?: Principal };
+
+const SERVER_ONLY = new Set(['next', 'error', 'connection_ack']);
+
+function isServerOnlyMessage(data: unknown): boolean {
+  try {
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : typeof data === 'string' ? data : '';
+    const message = JSON.parse(text) as unknown;
+    const type = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
+    return typeof type === 'string' && SERVER_ONLY.has(type);
+  } catch {
+    return false; // not JSON: graphql-ws answers it with 4400 itself
+  }
+}
 
 /**
  * Parsed and validated documents by query text. Dashboards send the same few subscriptions
@@ -82,9 +97,26 @@ export function attachLiveServer(
   const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 50;
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxPayload ?? 65536 });
   const keyOf = new Map<WebSocket, string>();
+  // Per acknowledged socket: its live subscriptions (graphql-ws's own record) and when it last had none.
+  const activity = new Map<WebSocket, { subscriptions: Record<string, unknown>; idleSince: number | null }>();
+  const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const documents = new DocumentCache(deps.schema, deps.validationRules);
   const format = formatGraphQLError(deps.logger);
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((e) => format(e.toJSON(), e));
+
+  // graphql-ws treats a server-only message (next, error, connection_ack) sent by a client as its
+  // own internal error (1011 and a console.error). It is the client's error: 4400, like any other
+  // invalid message, and graphql-ws never sees it.
+  wss.on('connection', (socket: WebSocket) => {
+    const emit = socket.emit.bind(socket);
+    socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+      if (event === 'message' && isServerOnlyMessage(args[0])) {
+        socket.close(CloseCode.BadRequest, 'Invalid message received');
+        return false;
+      }
+      return emit(event, ...args);
+    }) as typeof socket.emit;
+  });
 
   const server = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
@@ -96,8 +128,13 @@ export function attachLiveServer(
         const principal = await deps.keys.authenticate(key);
         if (!principal || !key) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.principal = principal;
-        keyOf.set(ctx.extra.socket, key);
-        ctx.extra.socket.once('close', () => keyOf.delete(ctx.extra.socket));
+        const socket = ctx.extra.socket;
+        keyOf.set(socket, key);
+        activity.set(socket, { subscriptions: ctx.subscriptions, idleSince: Date.now() });
+        socket.once('close', () => {
+          keyOf.delete(socket);
+          activity.delete(socket);
+        });
         return true;
       },
       onSubscribe: (ctx, _id, payload) => {
@@ -127,17 +164,27 @@ export function attachLiveServer(
     options.keepAliveMs ?? 12_000,
   );
 
-  // A revoked key must not keep a socket open: re-check every socket's key now and then.
-  const revalidate = setInterval(() => {
-    for (const [socket, key] of keyOf) {
-      deps.keys.authenticate(key).then(
-        (principal) => {
-          if (!principal) socket.close(CloseCode.Forbidden, 'Forbidden');
-        },
-        (error: unknown) => deps.logger.warn('live.revalidate_failed', { error }),
-      );
-    }
-  }, options.revalidateEveryMs ?? 30_000).unref();
+  // A revoked key must not keep a socket open: re-check every socket's key now and then; and a
+  // socket that has held no subscription for the idle timeout is closed.
+  const revalidate = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [socket, state] of activity) {
+        if (Object.keys(state.subscriptions).length > 0) state.idleSince = null;
+        else if (state.idleSince === null) state.idleSince = now;
+        else if (now - state.idleSince >= idleTimeoutMs) socket.close(1000, 'Idle');
+      }
+      for (const [socket, key] of keyOf) {
+        deps.keys.authenticate(key).then(
+          (principal) => {
+            if (!principal) socket.close(CloseCode.Forbidden, 'Forbidden');
+          },
+          (error: unknown) => deps.logger.warn('live.revalidate_failed', { error }),
+        );
+      }
+    },
+    Math.min(options.revalidateEveryMs ?? 30_000, idleTimeoutMs),
+  ).unref();
 
   return {
     get sockets() {

@@ -1,3 +1,4 @@
+import WebSocket from 'ws';
 import { phones } from '../factories/campaign.factory';
 import { postEvents } from '../support/http';
 import type { Recorder as RecorderType } from '../support/live';
@@ -197,6 +198,29 @@ describe('live stats over graphql-ws', () => {
       clearTimeout(timer);
       expect(closed).toMatchObject({ code: 4403 });
     });
+  });
+
+  it('closes sockets that hold no subscription for the idle timeout, and keeps busy ones', async () => {
+    const idle = await startTestApp({ live: { idleTimeoutMs: 400, revalidateEveryMs: 100 } });
+    try {
+      const id = (await idle.app.services.campaigns.create(idle.workspaceId, { name: 'i', contacts: phones(1) })).id;
+      const busy = liveClient(idle.url, idle.key);
+      const recorder = new Recorder(busy.client, STATS_SUBSCRIPTION, { id });
+      await recorder.until((r) => r.values.length === 1);
+      const lazy = await new Promise<{ code: number; reason: string }>((resolve) => {
+        const socket = new WebSocket(`${idle.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+        socket.on('open', () =>
+          socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${idle.key}` } })),
+        );
+        socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+      });
+      expect(lazy).toEqual({ code: 1000, reason: 'Idle' });
+      expect(recorder.completed).toBe(false);
+      recorder.stop();
+      await busy.client.dispose();
+    } finally {
+      await idle.stop();
+    }
   });
 
   it('on stop, subscribers get complete and the socket closes with 1001', async () => {

@@ -1,0 +1,274 @@
+import fc from 'fast-check';
+import WebSocket from 'ws';
+import { signWhatsAppBody } from '../../src/ingest/whatsapp.signature';
+import { phones } from '../factories/campaign.factory';
+import { postEvents, restStats } from '../support/http';
+import { closeRawAgent, rawRequest } from '../support/raw-http';
+import { storedAndRecounted } from '../support/recount';
+import type { TestApp } from '../support/test-app';
+import { TEST_APP_SECRET, startTestApp } from '../support/test-app';
+import { webhookBody } from '../support/whatsapp';
+
+/** Generated requests per endpoint; FUZZ_RUNS=100000 for a long run. */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+const MISSING = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+
+const anyJson = fc.jsonValue({ maxDepth: 4 });
+const hex = (minLength: number, maxLength: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength, maxLength });
+const text = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.constantFrom('', ' ', '\u0000', '%', '%zz', '../', 'null'),
+);
+const event = fc.record(
+  {
+    id: fc.oneof(text, fc.integer(), anyJson),
+    type: fc.oneof(
+      fc.constantFrom(
+        'message.sent',
+        'message.delivered',
+        'message.read',
+        'message.clicked',
+        'message.failed',
+        'message.reply',
+      ),
+      text,
+      anyJson,
+    ),
+    campaign_id: fc.oneof(fc.constant(MISSING), hex(24, 24), text, anyJson),
+    contact: fc.oneof(fc.constant('+14155550000'), text, anyJson),
+    message_id: fc.oneof(text, anyJson),
+    timestamp: fc.oneof(
+      fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString())),
+      fc.integer(),
+      text,
+      anyJson,
+    ),
+    error: fc.oneof(fc.record({ code: fc.oneof(fc.integer(), text), title: fc.oneof(text, anyJson) }), anyJson),
+  },
+  { requiredKeys: [] },
+);
+const eventsBody = fc.oneof(
+  anyJson.map((v) => JSON.stringify(v)),
+  event.map((e) => JSON.stringify(e)),
+  fc.array(event, { maxLength: 5 }).map((events) => JSON.stringify({ events })),
+  fc.string({ maxLength: 200 }),
+  fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1')),
+);
+
+describe('fuzzing every endpoint: never a 5xx, the process stays up, rejected input changes nothing', () => {
+  let t: TestApp;
+  let campaignId: string;
+  let before: unknown;
+  const statuses = new Map<string, Map<number, number>>();
+  const seen = (endpoint: string, status: number) => {
+    const m = statuses.get(endpoint) ?? new Map<number, number>();
+    m.set(status, (m.get(status) ?? 0) + 1);
+    statuses.set(endpoint, m);
+    if (status >= 500) throw new Error(`${endpoint} answered ${status}`);
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const contacts = phones(5);
+    campaignId = (await t.app.services.campaigns.create(t.workspaceId, { name: 'fuzz', contacts })).id;
+    await postEvents(t.url, t.key, {
+      type: 'message.sent',
+      campaign_id: campaignId,
+      contact: contacts[0],
+      message_id: 'wamid.fuzz',
+    });
+    before = (await storedAndRecounted(t.db, campaignId)).stored;
+  });
+  afterAll(async () => {
+    closeRawAgent();
+    await t.stop();
+  });
+
+  it(`GET /api/v1/campaigns/{id}/stats: ${RUNS} ids and headers`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(hex(0, 30), text).map((s) => encodeURIComponent(s)),
+        fc.oneof(fc.constant(`Bearer ${t.key}`), text, fc.constant('Bearer '), fc.constant(`bearer ${t.key}x`)),
+        fc.oneof(
+          fc.constant(undefined),
+          text.map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+        ),
+        async (id, authorization, ifNoneMatch) => {
+          const headers: Record<string, string> = {};
+          if (authorization.length > 0) headers.authorization = authorization.replace(/[^\x20-\x7e]/g, '');
+          if (ifNoneMatch) headers['if-none-match'] = ifNoneMatch;
+          const r = await rawRequest(`${t.url}/api/v1/campaigns/${id}/stats`, 'GET', headers);
+          seen('stats', r.status);
+          if (r.status !== 304) expect(() => JSON.parse(r.body)).not.toThrow();
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`POST /api/v1/events: ${RUNS} bodies`, async () => {
+    await fc.assert(
+      fc.asyncProperty(eventsBody, fc.boolean(), async (body, json) => {
+        const r = await rawRequest(
+          `${t.url}/api/v1/events`,
+          'POST',
+          { authorization: `Bearer ${t.key}`, ...(json ? { 'content-type': 'application/json' } : {}) },
+          body,
+        );
+        seen('events', r.status);
+        expect(() => JSON.parse(r.body)).not.toThrow();
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`POST /webhooks/whatsapp: ${RUNS} signed and unsigned bodies`, async () => {
+    const template = webhookBody([{ id: 'wamid.fuzz', status: 'read', timestamp: 1781517960 }]);
+    const mutated = fc
+      .tuple(fc.nat({ max: template.length - 1 }), fc.string({ maxLength: 3 }))
+      .map(([at, insert]) => template.slice(0, at) + insert + template.slice(at + 1));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          mutated,
+          anyJson.map((v) => JSON.stringify({ object: 'whatsapp_business_account', entry: [v] })),
+          anyJson.map((v) => JSON.stringify(v)),
+          fc.string(),
+        ),
+        fc.constantFrom('signed', 'unsigned', 'wrong'),
+        async (body, signing) => {
+          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          if (signing === 'signed') headers['x-hub-signature-256'] = signWhatsAppBody(body, TEST_APP_SECRET);
+          if (signing === 'wrong') headers['x-hub-signature-256'] = signWhatsAppBody(body, 'not the secret');
+          const r = await rawRequest(`${t.url}/webhooks/whatsapp`, 'POST', headers, body);
+          seen('webhook', r.status);
+          if (signing !== 'signed') expect(r.status).toBe(401);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`GET /webhooks/whatsapp and other paths: ${RUNS} queries`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/webhooks/whatsapp', '/healthz', '/readyz', '/nowhere', '/api/v1/campaigns', '/graphql'),
+        fc.dictionary(fc.constantFrom('hub.mode', 'hub.verify_token', 'hub.challenge', 'x'), text, { maxKeys: 3 }),
+        async (path, query) => {
+          const search = new URLSearchParams(query).toString();
+          const r = await rawRequest(`${t.url}${path}?${search}`, 'GET', {});
+          seen('get', r.status);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`POST /graphql: ${RUNS} documents and variables`, async () => {
+    const field = fc.constantFrom(
+      'campaignStats(campaignId: $id) { sentCount }',
+      'campaign(id: $id) { id }',
+      'campaigns(first: $n) { nodes { id } }',
+      '__typename',
+    );
+    const document = fc.oneof(
+      fc
+        .array(field, { minLength: 1, maxLength: 3 })
+        .map((fields) => `query($id: ID!, $n: Int) { ${fields.join(' ')} }`),
+      fc.string({ maxLength: 80 }),
+      fc.constantFrom(
+        'mutation { startCampaign(id: "x") { id } }',
+        '{',
+        '}',
+        'subscription { campaignStatsUpdated(campaignId: "x") { sentCount } }',
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        document,
+        fc.record(
+          {
+            id: fc.oneof(fc.constant(campaignId), fc.constant(MISSING), text, anyJson),
+            n: fc.oneof(fc.integer(), text, anyJson),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.oneof(
+          fc.constant('application/json'),
+          fc.constant('text/plain'),
+          text.map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+        ),
+        async (query, variables, contentType) => {
+          const r = await rawRequest(
+            `${t.url}/graphql`,
+            'POST',
+            { authorization: `Bearer ${t.key}`, 'content-type': contentType || 'application/json' },
+            JSON.stringify({ query, variables }),
+          );
+          seen('graphql', r.status);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`graphql-ws: ${RUNS} messages, as a client would never send them`, async () => {
+    const message = fc.oneof(
+      anyJson.map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 60 }),
+      fc
+        .record({
+          type: fc.constantFrom('subscribe', 'complete', 'ping', 'pong', 'connection_init', 'next', 'x'),
+          id: fc.oneof(text, anyJson),
+          payload: anyJson,
+        })
+        .map((m) => JSON.stringify(m)),
+      fc.constant(
+        JSON.stringify({
+          type: 'subscribe',
+          id: '1',
+          payload: { query: `subscription { campaignStatsUpdated(campaignId: "${MISSING}") { sentCount } }` },
+        }),
+      ),
+    );
+    const messages = fc.sample(message, { numRuns: RUNS, seed: 42 });
+    let sent = 0;
+    while (sent < messages.length) {
+      const socket = new WebSocket(`${t.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.once('open', () => {
+          socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.key}` } }));
+          resolve();
+        });
+      });
+      await new Promise<void>((resolve) => {
+        socket.once('message', () => resolve()); // connection_ack
+      });
+      // Send until the server closes the socket (a protocol violation) or 50 messages went through.
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      for (let i = 0; i < 50 && sent < messages.length && socket.readyState === WebSocket.OPEN; i++) {
+        socket.send(messages[sent++]!);
+        await new Promise((r) => setImmediate(r));
+      }
+      socket.close();
+      const code = await closed;
+      expect(code === 1000 || code === 1005 || (code >= 4400 && code < 4500)).toBe(true);
+    }
+    // The server still serves.
+    expect((await restStats(t.url, t.key, campaignId)).status).toBe(200);
+  });
+
+  it('after all of it: the numbers moved only by accepted events, and equal a recount', async () => {
+    const { stored, recounted } = await storedAndRecounted(t.db, campaignId);
+    expect(stored).toEqual(recounted);
+    // Only `wamid.fuzz` statuses (signed, well-formed webhooks) could name a contact of this campaign.
+    expect({ ...stored, read: 0, delivered: 0 }).toEqual({ ...(before as object), read: 0, delivered: 0 });
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    const summary = Object.fromEntries([...statuses].map(([k, v]) => [k, Object.fromEntries(v)]));
+    expect(Object.keys(summary).sort()).toEqual(['events', 'get', 'graphql', 'stats', 'webhook']);
+    if (process.env.FUZZ_REPORT) process.stdout.write(`fuzz statuses: ${JSON.stringify(summary)}\n`);
+  });
+});
