@@ -4,7 +4,7 @@ import type { CampaignStatus } from '../domain/campaign-status';
 import { acceptsContacts, planStatusMove } from '../domain/campaign-status';
 import { badInput, campaignNotFound } from '../domain/errors';
 import { isCampaignId, newCampaignId, normalizeContacts } from '../domain/identifiers';
-import type { CampaignCursor, CampaignStore } from '../store/campaign.store';
+import type { CampaignCursor, CampaignStore, TimelineRow } from '../store/campaign.store';
 import { notifyStatsChanged } from '../store/stats-notify';
 import type { StatsChangedListener } from '../ingest/dispatcher-events.service';
 
@@ -12,6 +12,8 @@ import type { StatsChangedListener } from '../ingest/dispatcher-events.service';
 export const MAX_CONTACTS_PER_CALL = 100_000;
 /** Campaigns in one page, at most. @default 100 */
 export const MAX_PAGE_SIZE = 100;
+/** Buckets one timeline answer holds, at most (a week of minutes). @default 10080 */
+export const MAX_TIMELINE_BUCKETS = 10_080;
 const MAX_NAME_LENGTH = 200;
 const SHOWN_INVALID = 20;
 
@@ -148,6 +150,21 @@ export class CampaignsService {
       limit: options.first + 1,
     });
     return { records: rows.slice(0, options.first), hasNextPage: rows.length > options.first };
+  }
+
+  /**
+   * The rollout over time (see {@link CampaignStore.timeline}); NOT_FOUND for another workspace's
+   * campaign, BAD_USER_INPUT for `from` after `to`.
+   */
+  async timeline(
+    workspaceId: string,
+    campaignId: string,
+    bucket: 'minute' | 'hour',
+    range: { from: Date | null; to: Date | null },
+  ): Promise<TimelineRow[]> {
+    await this.record(workspaceId, campaignId);
+    if (range.from && range.to && range.from > range.to) throw badInput('from must not be after to');
+    return this.store.timeline(campaignId, bucket, range, MAX_TIMELINE_BUCKETS);
   }
 
   /** Failure reasons of many campaigns in one query, most frequent first. */

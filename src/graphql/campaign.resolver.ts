@@ -10,6 +10,8 @@ import {
   CampaignStatusEnum,
   CreateCampaignInput,
   FailureReason,
+  TimelineBucket,
+  TimelinePoint,
   fromGraphQLStatus,
   toGraphQLStatus,
 } from './campaign.types';
@@ -74,6 +76,23 @@ export class CampaignResolver {
       nodes: edges.map((edge) => edge.node),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
     };
+  }
+
+  @Query(() => [TimelinePoint], {
+    description:
+      'Per bucket, the contacts first sent, delivered, read, clicked, failed and replied in it (earliest times); buckets with nothing are left out',
+  })
+  async campaignTimeline(
+    @Arg('campaignId', () => ID) campaignId: string,
+    @Arg('bucket', () => TimelineBucket) bucket: TimelineBucket,
+    @Ctx() context: GraphQLContext,
+    @Arg('from', () => DateTimeScalar, { nullable: true }) from?: Date | null,
+    @Arg('to', () => DateTimeScalar, { nullable: true }) to?: Date | null,
+  ): Promise<TimelinePoint[]> {
+    return this.service.timeline(workspaceOf(context), campaignId, bucket === TimelineBucket.HOUR ? 'hour' : 'minute', {
+      from: from ?? null,
+      to: to ?? null,
+    });
   }
 
   @Mutation(() => Campaign)

@@ -92,3 +92,20 @@ export class CreateCampaignInput {
   @Field(() => DateTimeScalar, { nullable: true, description: 'set: the campaign starts SCHEDULED' })
   scheduledAt?: Date | null;
 }
+
+export enum TimelineBucket {
+  MINUTE = 'MINUTE',
+  HOUR = 'HOUR',
+}
+registerEnumType(TimelineBucket, { name: 'TimelineBucket' });
+
+@ObjectType({ description: 'Contacts that reached each stage within one time bucket' })
+export class TimelinePoint {
+  @Field(() => DateTimeScalar, { description: 'start of the bucket' }) at!: Date;
+  @Field(() => Int) sent!: number;
+  @Field(() => Int) delivered!: number;
+  @Field(() => Int) read!: number;
+  @Field(() => Int) clicked!: number;
+  @Field(() => Int) failed!: number;
+  @Field(() => Int) replied!: number;
+}

@@ -58,6 +58,17 @@ function toRecord(row: RecordRow): CampaignRecord {
   };
 }
 
+/** One bucket of a campaign's timeline: contacts that reached each stage in it. */
+export interface TimelineRow {
+  at: Date;
+  sent: number;
+  delivered: number;
+  read: number;
+  clicked: number;
+  replied: number;
+  failed: number;
+}
+
 /** A position in the campaigns list, newest first. */
 export interface CampaignCursor {
   createdAt: Date;
@@ -172,6 +183,42 @@ export class CampaignStore {
       byCampaign.set(row.campaign_id, list);
     }
     return byCampaign;
+  }
+
+  /**
+   * Per time bucket, how many contacts reached each stage in it, from the earliest-time columns.
+   * A stage's time is the earliest evidence that proves it (a read without a `delivered` was
+   * delivered when it was read), so each column sums to the matching count. Only buckets with
+   * something in them, oldest first, at most `limit`.
+   */
+  async timeline(
+    campaignId: string,
+    bucket: 'minute' | 'hour',
+    range: { from: Date | null; to: Date | null },
+    limit: number,
+  ): Promise<TimelineRow[]> {
+    return this.db.query(
+      `WITH c AS (
+         SELECT LEAST(first_sent_at, first_delivered_at, first_read_at, first_clicked_at, first_replied_at) AS sent,
+                LEAST(first_delivered_at, first_read_at, first_clicked_at, first_replied_at) AS delivered,
+                LEAST(first_read_at, first_clicked_at, first_replied_at) AS read,
+                first_clicked_at AS clicked,
+                first_replied_at AS replied,
+                CASE WHEN flags & 32 <> 0 AND flags & 30 = 0 THEN first_failed_at END AS failed
+         FROM campaign_contacts WHERE campaign_id = $1 AND flags <> 0),
+       e AS (
+         SELECT 'sent' AS k, sent AS at FROM c UNION ALL SELECT 'delivered', delivered FROM c
+         UNION ALL SELECT 'read', read FROM c UNION ALL SELECT 'clicked', clicked FROM c
+         UNION ALL SELECT 'replied', replied FROM c UNION ALL SELECT 'failed', failed FROM c)
+       SELECT date_trunc($2, at) AS at,
+              count(*) FILTER (WHERE k = 'sent')::int AS sent, count(*) FILTER (WHERE k = 'delivered')::int AS delivered,
+              count(*) FILTER (WHERE k = 'read')::int AS read, count(*) FILTER (WHERE k = 'clicked')::int AS clicked,
+              count(*) FILTER (WHERE k = 'replied')::int AS replied, count(*) FILTER (WHERE k = 'failed')::int AS failed
+       FROM e
+       WHERE at IS NOT NULL AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
+       GROUP BY 1 ORDER BY 1 LIMIT $5`,
+      [campaignId, bucket, range.from, range.to, limit],
+    );
   }
 
   /** The campaign's status, its row locked until the transaction ends; null when not the workspace's. */
