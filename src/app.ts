@@ -12,6 +12,7 @@ import { MAX_TOKENS, graphQLArmor } from './graphql/armor';
 import { formatGraphQLError } from './graphql/errors';
 import { buildGatewaySchema } from './graphql/schema';
 import { CampaignStatsRest } from './http/campaign-stats.rest';
+import { createMetrics } from './http/metrics';
 import { RateLimiter } from './http/rate-limiter';
 import { createRequestHandler } from './http/router';
 import { DeliveryPipeline } from './ingest/delivery-pipeline';
@@ -68,13 +69,14 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   let announce: (campaignIds: readonly string[]) => void = () => {};
   const statsChanged = (campaignIds: readonly string[]) => announce(campaignIds);
   const campaigns = new CampaignsService(campaignStore, statsChanged);
-  const pipeline = new DeliveryPipeline(db, deliveryStore, logger, statsChanged);
-  const dispatcherEvents = new DispatcherEventsService(db, campaignStore, deliveryStore, pipeline);
-  const whatsapp = new WhatsAppWebhookService(pipeline, logger);
   const schema = await buildGatewaySchema({ campaigns });
   const live = createLiveStats(config, db, campaigns, logger);
   const { hub, listener } = live;
   announce = live.announce;
+  const metrics = createMetrics({ db, hub });
+  const pipeline = new DeliveryPipeline(db, deliveryStore, logger, statsChanged);
+  const dispatcherEvents = new DispatcherEventsService(db, campaignStore, deliveryStore, pipeline, metrics.ingest);
+  const whatsapp = new WhatsAppWebhookService(pipeline, logger, metrics.ingest);
   const production = config.nodeEnv === 'production';
 
   const httpServer = createServer();
@@ -106,6 +108,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     dispatcherEvents,
     whatsapp,
     whatsappConfig: config,
+    metrics,
     logger,
   });
   httpServer.on('request', (request, response) => {

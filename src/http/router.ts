@@ -6,7 +6,7 @@ import type { CampaignsService } from '../campaigns/campaigns.service';
 import { DomainError } from '../domain/errors';
 import type { GraphQLContext } from '../graphql/context';
 import { createContext } from '../graphql/context';
-import { toGraphQLError } from '../graphql/errors';
+import { HTTP_STATUS, toGraphQLError } from '../graphql/errors';
 import type { DispatcherEventsService } from '../ingest/dispatcher-events.service';
 import type { WhatsAppWebhookService } from '../ingest/whatsapp-webhook.service';
 import type { Logger } from '../logger';
@@ -15,6 +15,7 @@ import { handleDispatcherEvents } from './dispatcher-events.rest';
 import { handleGraphQL } from './graphql.http';
 import { handleHealth, handleReady } from './health';
 import { sendJson } from './http-io';
+import type { Metrics } from './metrics';
 import type { RateLimiter } from './rate-limiter';
 import { authenticateRequest } from './request-auth';
 import { sendRestError } from './rest-errors';
@@ -31,6 +32,7 @@ export interface RouterDeps {
   dispatcherEvents: DispatcherEventsService;
   whatsapp: WhatsAppWebhookService;
   whatsappConfig: WhatsAppWebhookConfig;
+  metrics: Metrics;
   logger: Logger;
 }
 
@@ -82,8 +84,11 @@ export function createRequestHandler(deps: RouterDeps) {
       if (path === '/webhooks/whatsapp') {
         if (method === 'GET') return handleWhatsAppVerification(response, url, deps.whatsappConfig);
         if (method !== 'POST') return methodNotAllowed(response, 'GET, POST');
+        const done = deps.metrics.timeWebhook();
+        response.once('finish', () => done(response.statusCode));
         return await handleWhatsAppWebhook(request, response, deps.whatsappConfig, deps.whatsapp);
       }
+      if (path === '/metrics') return await deps.metrics.handle(request, response);
       if (path === '/healthz') return handleHealth(response);
       if (path === '/readyz') return await handleReady(response, deps.db);
       sendJson(response, 404, { error: 'not_found', message: `No route for ${method} ${path}` });
@@ -92,6 +97,9 @@ export function createRequestHandler(deps: RouterDeps) {
         logger.error('http.error_after_headers', { error, path });
         response.destroy();
         return;
+      }
+      if (error instanceof DomainError && (path === '/api/v1/events' || path === '/webhooks/whatsapp')) {
+        deps.metrics.ingest.refused(path === '/api/v1/events' ? 'dispatcher' : 'whatsapp', HTTP_STATUS[error.code]);
       }
       sendRestError(response, error, logger);
     }

@@ -1,4 +1,6 @@
 import type { DataSource } from 'typeorm';
+import type { IngestMetrics } from '../http/metrics';
+import { NO_INGEST_METRICS } from '../http/metrics';
 import { evidenceOfEventType } from '../domain/delivery-event';
 import type { ItemProblem } from '../domain/errors';
 import { DomainError, notFound } from '../domain/errors';
@@ -25,11 +27,13 @@ export class DispatcherEventsService {
     private readonly campaigns: CampaignStore,
     private readonly deliveries: DeliveryStore,
     private readonly pipeline: DeliveryPipeline,
+    private readonly metrics: IngestMetrics = NO_INGEST_METRICS,
   ) {}
 
   /** Resolves after the commit; returns how many events were accepted. */
   async ingest(workspaceId: string, events: readonly DispatcherEvent[]): Promise<{ accepted: number }> {
     await this.pipeline.submit(await this.resolve(workspaceId, events));
+    for (const e of events) this.metrics.accepted('dispatcher', evidenceOfEventType(e.type));
     return { accepted: events.length };
   }
 

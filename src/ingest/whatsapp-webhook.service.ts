@@ -1,3 +1,5 @@
+import type { IngestMetrics } from '../http/metrics';
+import { NO_INGEST_METRICS } from '../http/metrics';
 import type { Logger } from '../logger';
 import type { DeliveryPipeline } from './delivery-pipeline';
 import type { IgnoredReason } from './whatsapp.normalizer';
@@ -11,6 +13,7 @@ export class WhatsAppWebhookService {
   constructor(
     private readonly pipeline: DeliveryPipeline,
     private readonly logger: Logger,
+    private readonly metrics: IngestMetrics = NO_INGEST_METRICS,
   ) {}
 
   async receive(body: unknown): Promise<{ facts: number; ignored: number }> {
@@ -18,10 +21,12 @@ export class WhatsAppWebhookService {
     let skipped = 0;
     for (const [reason, count] of Object.entries(ignored) as [IgnoredReason, number][]) {
       this.ignored[reason] = (this.ignored[reason] ?? 0) + count;
+      this.metrics.ignored(reason, count);
       skipped += count;
     }
     if (skipped > 0) this.logger.debug('whatsapp.ignored', { ignored });
     await this.pipeline.submit({ registrations: [], facts: [], whatsapp: facts });
+    for (const f of facts) this.metrics.accepted('whatsapp', f.fact.evidence);
     return { facts: facts.length, ignored: skipped };
   }
 }
