@@ -16,6 +16,7 @@ import { handleGraphQL } from './graphql.http';
 import { handleHealth, handleReady } from './health';
 import { sendJson } from './http-io';
 import type { Metrics } from './metrics';
+import { handleOpenApi } from './openapi';
 import type { RateLimiter } from './rate-limiter';
 import { authenticateRequest } from './request-auth';
 import { sendRestError } from './rest-errors';
@@ -89,6 +90,7 @@ export function createRequestHandler(deps: RouterDeps) {
         return await handleWhatsAppWebhook(request, response, deps.whatsappConfig, deps.whatsapp);
       }
       if (path === '/metrics') return await deps.metrics.handle(request, response);
+      if (path === '/openapi.json') return handleOpenApi(response);
       if (path === '/healthz') return handleHealth(response);
       if (path === '/readyz') return await handleReady(response, deps.db);
       sendJson(response, 404, { error: 'not_found', message: `No route for ${method} ${path}` });
