@@ -17,6 +17,7 @@ import { handleHealth, handleReady } from './health';
 import { sendJson } from './http-io';
 import type { Metrics } from './metrics';
 import { handleOpenApi } from './openapi';
+import { createDashboard } from './dashboard';
 import type { RateLimiter } from './rate-limiter';
 import { authenticateRequest } from './request-auth';
 import { sendRestError } from './rest-errors';
@@ -46,6 +47,7 @@ function methodNotAllowed(response: ServerResponse, allow: string): void {
 /** Routes every HTTP request; each route parses, calls one service, and formats. */
 export function createRequestHandler(deps: RouterDeps) {
   const { logger } = deps;
+  const dashboard = createDashboard();
 
   const graphQLContext = (request: IncomingMessage) => async (): Promise<GraphQLContext> => {
     try {
@@ -91,6 +93,7 @@ export function createRequestHandler(deps: RouterDeps) {
       }
       if (path === '/metrics') return await deps.metrics.handle(request, response);
       if (path === '/openapi.json') return handleOpenApi(response);
+      if (method === 'GET' && dashboard.has(path)) return dashboard.serve(path, response);
       if (path === '/healthz') return handleHealth(response);
       if (path === '/readyz') return await handleReady(response, deps.db);
       sendJson(response, 404, { error: 'not_found', message: `No route for ${method} ${path}` });
