@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { restStats } from '../support/http';
+import { storedAndRecounted } from '../support/recount';
 import type { TestApp } from '../support/test-app';
-import { startTestApp } from '../support/test-app';
+import { TEST_APP_SECRET, startTestApp } from '../support/test-app';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -69,6 +70,28 @@ describe('the API key CLI', () => {
     expect(JSON.parse(clean.stdout.trim())).toMatchObject({ drift: false, recountedReasons: { 131026: 1 } });
     const [counters] = await t.db.query(`SELECT failed, touched FROM campaign_counters WHERE campaign_id = $1`, [id]);
     expect(counters).toEqual({ failed: 1, touched: 1 });
+  });
+
+  it('simulate drives a rollout through the events endpoint and the signed webhook to consistent numbers', async () => {
+    const simulated = await run(
+      'node',
+      [...NODE_ARGS, 'src/tools/simulate.ts', '--contacts', '300', '--rate', '3000', '--target', t.url, '--key', t.key],
+      {
+        cwd: ROOT,
+        env: { ...process.env, WHATSAPP_APP_SECRET: TEST_APP_SECRET },
+      },
+    );
+    const stats = JSON.parse(simulated.stdout);
+    expect(stats).toMatchObject({ status: 'success', total_contacts: 300, campaign_status: 'running' });
+    expect(stats.sent_count).toBe(300);
+    expect(stats.delivered_count).toBeGreaterThan(200);
+    expect(stats.read_count).toBeGreaterThan(100);
+    expect(simulated.stderr).toContain('100% ');
+    expect(simulated.stderr).not.toContain('dispatcher events instead'); // the webhook path was used
+    const [{ n: parked }] = await t.db.query(`SELECT count(*)::int AS n FROM parked_deliveries`);
+    expect(parked).toBe(0); // late registrations picked up everything parked
+    const { stored, recounted } = await storedAndRecounted(t.db, stats.campaign_id);
+    expect(stored).toEqual(recounted);
   });
 
   it('refuses bad usage with a message on standard error', async () => {
