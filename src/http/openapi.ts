@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { DISPATCHER_EVENT_TYPES } from '../domain/delivery-event';
 import { sendJson } from './http-io';
 
 const error = (codes: string[], withDetails = false) => ({
@@ -114,16 +115,7 @@ export const OPENAPI_DOCUMENT = {
             maxLength: 200,
             description: 'an event id seen before in the workspace is skipped',
           },
-          type: {
-            enum: [
-              'message.sent',
-              'message.delivered',
-              'message.read',
-              'message.clicked',
-              'message.failed',
-              'message.reply',
-            ],
-          },
+          type: { enum: [...DISPATCHER_EVENT_TYPES] },
           campaign_id: { type: 'string', pattern: '^[0-9a-f]{24}$' },
           contact: { type: 'string', pattern: '^\\+[0-9]{8,15}$' },
           message_id: {

@@ -211,13 +211,7 @@ export class DeliveryPipeline {
       await this.store.lockMessageIds(tx, unknown);
       for (const [id, contact] of await this.store.contactsByMessageId(tx, null, unknown)) known.set(id, contact);
     }
-    const toPark: ParkedFact[] = [];
-    for (const f of byMessageId) {
-      const contact = known.get(f.messageId);
-      if (contact) facts.push({ contact, fact: f.fact });
-      else toPark.push({ messageId: f.messageId, fact: f.fact });
-    }
-    this.totals.parked += await this.store.park(tx, toPark);
+    facts.push(...(await this.resolveOrPark(tx, byMessageId, known)));
     const unparked = await this.store.unpark(tx, registeredIds);
     for (const p of unparked) {
       const contact = known.get(p.messageId);
@@ -260,16 +254,26 @@ export class DeliveryPipeline {
     if (!(await this.store.tryLockMessageIds(tx, unknown))) throw new RegistrationUnderWay();
     const late = await this.store.contactsByMessageId(tx, null, unknown);
     if (late.size > 0) throw new RegistrationUnderWay(); // registered since: its contacts are not locked
+    const facts = await this.resolveOrPark(tx, whatsapp, refs);
+    this.totals.facts += facts.length;
+    return applyResolvedFacts(tx, this.store, facts, states);
+  }
+
+  /** Facts whose message id names a contact in `known`; the others parked (the caller holds their locks). */
+  private async resolveOrPark(
+    tx: EntityManager,
+    whatsapp: readonly WhatsAppFact[],
+    known: ReadonlyMap<string, ContactRef>,
+  ): Promise<ResolvedFact[]> {
     const facts: ResolvedFact[] = [];
     const toPark: ParkedFact[] = [];
     for (const f of whatsapp) {
-      const contact = refs.get(f.messageId);
+      const contact = known.get(f.messageId);
       if (contact) facts.push({ contact, fact: f.fact });
       else toPark.push({ messageId: f.messageId, fact: f.fact });
     }
     this.totals.parked += await this.store.park(tx, toPark);
-    this.totals.facts += facts.length;
-    return applyResolvedFacts(tx, this.store, facts, states);
+    return facts;
   }
 
   /** Drops parked facts past the retention window. */
