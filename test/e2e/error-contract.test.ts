@@ -294,6 +294,12 @@ describe('the error contract (DESIGN sections 4, 5 and 8)', () => {
         expect(graph.body.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
         const other = await limited.newKey('other');
         expect((await restStats(limited.url, other.key, id)).status).toBe(404);
+        // Unauthenticated requests are limited per address, so a flood of wrong keys is too.
+        const anonymous = [];
+        for (let i = 0; i < 4; i++)
+          anonymous.push((await restStats(limited.url, 'wapl_0000000000000000000000000000000000000000', id)).status);
+        expect(anonymous.slice(0, 2)).toEqual([401, 401]);
+        expect(anonymous).toContain(429);
         // ingestion is not limited by key
         const events = await postEvents(limited.url, limited.key, {
           type: 'message.sent',

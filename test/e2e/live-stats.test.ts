@@ -13,7 +13,9 @@ describe('live stats over graphql-ws', () => {
   const opened: { client: { dispose(): Promise<void> | void } }[] = [];
   const recorders: RecorderType[] = [];
   beforeAll(async () => {
-    t = await startTestApp({ live: { revalidateEveryMs: 300, maxSubscriptionsPerSocket: 3 } });
+    t = await startTestApp({
+      live: { revalidateEveryMs: 300, maxSubscriptionsPerSocket: 3, connectionInitWaitTimeout: 300 },
+    });
   });
   afterEach(async () => {
     for (const r of recorders.splice(0)) r.stop();
@@ -151,6 +153,14 @@ describe('live stats over graphql-ws', () => {
       const closed = await rawInit(t.url, payload);
       expect(closed.code).toBe(4403);
       expect(closed.messages).toEqual([]);
+    });
+
+    it('closes a socket whose connection_init never comes (4408)', async () => {
+      const closed = await new Promise<{ code: number }>((resolve) => {
+        const socket = new WebSocket(`${t.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+        socket.on('close', (code) => resolve({ code }));
+      });
+      expect(closed.code).toBe(4408);
     });
 
     it("answers NOT_FOUND for another workspace's campaign and BAD_USER_INPUT for a bad id, with no data", async () => {
