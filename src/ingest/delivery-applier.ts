@@ -20,8 +20,6 @@ export async function applyResolvedFacts(
   tx: Queryable,
   store: DeliveryStore,
   facts: readonly ResolvedFact[],
-  /** states already locked by the caller, when it locked every contact the facts name */
-  locked?: ReadonlyMap<string, ContactState>,
 ): Promise<string[]> {
   if (facts.length === 0) return [];
   const byContact = new Map<string, { campaignId: string; facts: DeliveryFact[] }>();
@@ -30,7 +28,7 @@ export async function applyResolvedFacts(
     if (entry) entry.facts.push(fact);
     else byContact.set(contact.contactId, { campaignId: contact.campaignId, facts: [fact] });
   }
-  const before = locked ?? (await store.lockContacts(tx, [...byContact.keys()]));
+  const before = await store.lockContacts(tx, [...byContact.keys()]);
   const changedStates = new Map<string, ContactState>();
   const changes = new Map<string, CampaignChange>();
   for (const [contactId, { campaignId, facts: contactFacts }] of byContact) {

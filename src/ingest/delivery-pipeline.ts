@@ -5,6 +5,7 @@ import type { ContactRef, DeliveryStore, ParkedFact } from '../store/delivery.st
 import { notifyStatsChanged } from '../store/stats-notify';
 import type { ResolvedFact } from './delivery-applier';
 import { applyResolvedFacts } from './delivery-applier';
+import { joinFact, sameContactState } from '../domain/contact-state';
 import type { WhatsAppFact } from './whatsapp.normalizer';
 
 /** What one request brings to be committed: all of it in one transaction, or none. */
@@ -25,9 +26,6 @@ export interface PipelineOptions {
   /** parked facts older than this are dropped @default 168 */
   parkedRetentionHours?: number;
 }
-
-/** The fast path met a message id being registered right now; the general path handles it. */
-class RegistrationUnderWay extends Error {}
 
 interface Pending {
   work: DeliveryWork;
@@ -52,7 +50,7 @@ export class DeliveryPipeline {
   private readonly maxBatchFacts: number;
   private readonly maxInFlight: number;
   /** totals since start, for logs and benchmarks */
-  readonly totals = { batches: 0, facts: 0, parked: 0, unparked: 0, duplicates: 0 };
+  readonly totals = { batches: 0, facts: 0, skipped: 0, parked: 0, unparked: 0, duplicates: 0 };
 
   constructor(
     private readonly db: DataSource,
@@ -128,19 +126,11 @@ export class DeliveryPipeline {
   }
 
   private async commitWorks(works: DeliveryWork[]): Promise<void> {
-    const run = (general: boolean) =>
-      this.db.transaction(async (tx) => {
-        const changedIds = await this.apply(tx, works, general);
-        await notifyStatsChanged(tx, changedIds);
-        return changedIds;
-      });
-    let changed: string[];
-    try {
-      changed = await run(false);
-    } catch (error) {
-      if (!(error instanceof RegistrationUnderWay)) throw error;
-      changed = await run(true);
-    }
+    const changed = await this.db.transaction(async (tx) => {
+      const changedIds = await this.apply(tx, works);
+      await notifyStatsChanged(tx, changedIds);
+      return changedIds;
+    });
     this.totals.batches++;
     if (changed.length > 0) this.onStatsChanged(changed);
   }
@@ -149,9 +139,8 @@ export class DeliveryPipeline {
    * The batch inside one transaction. Lock order everywhere: message ids (advisory, only where a
    * registration or a park may race), contacts, counters.
    */
-  private async apply(tx: EntityManager, works: DeliveryWork[], general: boolean): Promise<string[]> {
+  private async apply(tx: EntityManager, works: DeliveryWork[]): Promise<string[]> {
     if (
-      !general &&
       works.every((w) => w.registrations.length === 0 && w.facts.length === 0 && w.whatsapp.every((f) => !f.campaignId))
     ) {
       return this.applyByMessageId(
@@ -241,22 +230,41 @@ export class DeliveryPipeline {
   }
 
   /**
-   * The usual webhook batch: statuses and replies named by message id alone. Resolving and
-   * locking their contacts is one statement; the rest is parked under the message ids' locks.
+   * The usual webhook batch: statuses and replies named by message id alone. An unlocked snapshot
+   * resolves them and drops the facts that can change nothing (Meta's redeliveries, late repeats),
+   * so that only contacts that may change are locked and written.
    */
   private async applyByMessageId(tx: EntityManager, whatsapp: WhatsAppFact[]): Promise<string[]> {
-    const { refs, states } = await this.store.lockContactsByMessageId(tx, [
+    const { refs, states } = await this.store.contactStatesByMessageId(tx, [
       ...new Set(whatsapp.map((f) => f.messageId)),
     ]);
     const unknown = [...new Set(whatsapp.filter((f) => !refs.has(f.messageId)).map((f) => f.messageId))];
-    // Parking needs the message ids' locks, but this path holds contact locks already: waiting
-    // here could deadlock with a registration. Take them only if free, else redo on the general path.
-    if (!(await this.store.tryLockMessageIds(tx, unknown))) throw new RegistrationUnderWay();
-    const late = await this.store.contactsByMessageId(tx, null, unknown);
-    if (late.size > 0) throw new RegistrationUnderWay(); // registered since: its contacts are not locked
-    const facts = await this.resolveOrPark(tx, whatsapp, refs);
+    if (unknown.length > 0) {
+      // As on the general path: lock, then look again, then park what is still unknown.
+      await this.store.lockMessageIds(tx, unknown);
+      for (const [id, contact] of await this.store.contactsByMessageId(tx, null, unknown)) refs.set(id, contact);
+    }
+    const resolved = await this.resolveOrPark(tx, whatsapp, refs);
+    const byContact = new Map<string, ResolvedFact[]>();
+    for (const f of resolved) {
+      const list = byContact.get(f.contact.contactId);
+      if (list) list.push(f);
+      else byContact.set(f.contact.contactId, [f]);
+    }
+    const facts: ResolvedFact[] = [];
+    for (const [contactId, contactFacts] of byContact) {
+      const snapshot = states.get(contactId);
+      const noOp =
+        snapshot &&
+        sameContactState(
+          snapshot,
+          contactFacts.reduce((s, f) => joinFact(s, f.fact), snapshot),
+        );
+      if (noOp) this.totals.skipped += contactFacts.length;
+      else facts.push(...contactFacts);
+    }
     this.totals.facts += facts.length;
-    return applyResolvedFacts(tx, this.store, facts, states);
+    return applyResolvedFacts(tx, this.store, facts);
   }
 
   /** Facts whose message id names a contact in `known`; the others parked (the caller holds their locks). */

@@ -76,20 +76,6 @@ export class DeliveryStore {
     );
   }
 
-  /**
-   * Like {@link lockMessageIds} without waiting: false when another transaction holds one of them
-   * (a registration under way). For callers that already hold contact locks.
-   */
-  async tryLockMessageIds(tx: Queryable, messageIds: readonly string[]): Promise<boolean> {
-    if (messageIds.length === 0) return true;
-    const rows: { all_locked: boolean }[] = await tx.query(
-      `SELECT bool_and(pg_try_advisory_xact_lock(k)) AS all_locked FROM (
-         SELECT DISTINCT hashtextextended(m, 0) AS k FROM unnest($1::text[]) AS m ORDER BY 1) AS keys`,
-      [messageIds],
-    );
-    return rows[0]?.all_locked === true;
-  }
-
   /** Stores facts until their message id is registered; a fact parked before is not parked twice. */
   async park(tx: Queryable, facts: readonly ParkedFact[]): Promise<number> {
     if (facts.length === 0) return 0;
@@ -240,10 +226,11 @@ export class DeliveryStore {
   }
 
   /**
-   * Resolves registered message ids and locks their contacts in one statement (contact id
-   * order), for batches made only of such facts: one round trip instead of two.
+   * Resolves registered message ids to their contacts and current states, without locking: a
+   * snapshot to tell which facts can change nothing (the lattice only grows, so a fact that is a
+   * no-op against a snapshot is a no-op against any later state) before any row is locked.
    */
-  async lockContactsByMessageId(
+  async contactStatesByMessageId(
     tx: Queryable,
     messageIds: readonly string[],
   ): Promise<{ refs: Map<string, ContactRef>; states: Map<string, ContactState> }> {
@@ -251,7 +238,7 @@ export class DeliveryStore {
       `SELECT m.whatsapp_message_id, c.id, c.campaign_id, c.flags, ${KINDS.map((k) => `c.${TIME_COLUMNS[k]}`).join(', ')},
               c.failure_code, c.failure_title, c.failure_at
        FROM contact_messages m JOIN campaign_contacts c ON c.id = m.contact_id
-       WHERE m.whatsapp_message_id = ANY($1::text[]) ORDER BY c.id FOR UPDATE OF c`,
+       WHERE m.whatsapp_message_id = ANY($1::text[])`,
       [messageIds],
     );
     const refs = new Map<string, ContactRef>();
