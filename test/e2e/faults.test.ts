@@ -68,6 +68,11 @@ function traffic(prefix: string, contacts: number, requests: number, seed: numbe
   return { bodies: [...bodies, ...bodies.filter((_, i) => i % 2 === 0)], expected };
 }
 
+/** Resolves once the sender has made `n` attempts. */
+async function untilAttempts(log: SenderLog, n: number): Promise<void> {
+  while (log.attempts < n) await new Promise((r) => setTimeout(r, 5));
+}
+
 async function registerContacts(url: string, key: string, campaignId: string, contacts: string[], prefix: string) {
   const events = contacts.map((contact, i) => ({
     type: 'message.sent',
@@ -120,7 +125,7 @@ describe('faults: nothing acknowledged is lost, nothing is counted twice', () =>
       const sending = sendUntilAcknowledged(() => url, bodies, 6, log);
       sending.catch(() => {}); // awaited below; a failure before that must not go unhandled
 
-      await new Promise((r) => setTimeout(r, 300));
+      await untilAttempts(log, 60); // mid-ingestion, whatever the machine's speed
       proxy.cut();
       await new Promise((r) => setTimeout(r, 300));
       const ready = await fetch(`${url}/readyz`);
@@ -195,7 +200,7 @@ describe('faults: nothing acknowledged is lost, nothing is counted twice', () =>
       const log: SenderLog = { attempts: 0, failures: new Map() };
       const sending = sendUntilAcknowledged(() => current, bodies, 6, log);
       sending.catch(() => {});
-      await new Promise((r) => setTimeout(r, 400));
+      await untilAttempts(log, 100); // mid-ingestion, whatever the machine's speed
       const victim = children.at(-1)!;
       current = null;
       victim.kill('SIGKILL');
