@@ -2,7 +2,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -94,25 +93,8 @@ export async function startGateway(
   };
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-/** One HTTP request on a keep-alive agent; resolves with status and body. */
-export function httpRequest(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** One HTTP request on a keep-alive agent (the tests' helper: exact bytes, no client-side checks). */
+export { rawRequest as httpRequest } from '../test/support/raw-http';
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;

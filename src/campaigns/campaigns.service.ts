@@ -5,8 +5,8 @@ import { acceptsContacts, planStatusMove } from '../domain/campaign-status';
 import { badInput, campaignNotFound } from '../domain/errors';
 import { isCampaignId, newCampaignId, normalizeContacts } from '../domain/identifiers';
 import type { CampaignCursor, CampaignStore, TimelineRow } from '../store/campaign.store';
+import type { StatsChangedListener } from '../store/stats-notify';
 import { notifyStatsChanged } from '../store/stats-notify';
-import type { StatsChangedListener } from '../ingest/dispatcher-events.service';
 
 /** Contacts accepted in one create or add call, at most. @default 100000 */
 export const MAX_CONTACTS_PER_CALL = 100_000;

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { DeliveryFact } from '../domain/delivery-event';
 import type { Logger } from '../logger';
 import type { ContactRef, DeliveryStore, ParkedFact } from '../store/delivery.store';
+import type { StatsChangedListener } from '../store/stats-notify';
 import { notifyStatsChanged } from '../store/stats-notify';
 import type { ResolvedFact } from './delivery-applier';
 import { applyResolvedFacts } from './delivery-applier';
@@ -56,7 +57,7 @@ export class DeliveryPipeline {
     private readonly db: DataSource,
     private readonly store: DeliveryStore,
     private readonly logger: Logger,
-    private readonly onStatsChanged: (campaignIds: readonly string[]) => void,
+    private readonly onStatsChanged: StatsChangedListener,
     options: PipelineOptions = {},
   ) {
     this.maxBatchFacts = options.maxBatchFacts ?? 5000;
@@ -190,7 +191,7 @@ export class DeliveryPipeline {
     await this.store.registerMessageIds(tx, registrations);
 
     const registeredIds = [...new Set(registrations.map((r) => r.messageId))];
-    const known = await this.store.contactsByMessageId(tx, null, [
+    const known = await this.store.contactsByMessageId(tx, [
       ...new Set([...byMessageId.map((f) => f.messageId), ...registeredIds]),
     ]);
     const unknown = [...new Set(byMessageId.filter((f) => !known.has(f.messageId)).map((f) => f.messageId))];
@@ -198,7 +199,7 @@ export class DeliveryPipeline {
       // Lock, then look again: a registration committed meanwhile is seen now, and one still to
       // come waits for this transaction and then finds what it parks.
       await this.store.lockMessageIds(tx, unknown);
-      for (const [id, contact] of await this.store.contactsByMessageId(tx, null, unknown)) known.set(id, contact);
+      for (const [id, contact] of await this.store.contactsByMessageId(tx, unknown)) known.set(id, contact);
     }
     facts.push(...(await this.resolveOrPark(tx, byMessageId, known)));
     const unparked = await this.store.unpark(tx, registeredIds);
@@ -242,7 +243,7 @@ export class DeliveryPipeline {
     if (unknown.length > 0) {
       // As on the general path: lock, then look again, then park what is still unknown.
       await this.store.lockMessageIds(tx, unknown);
-      for (const [id, contact] of await this.store.contactsByMessageId(tx, null, unknown)) refs.set(id, contact);
+      for (const [id, contact] of await this.store.contactsByMessageId(tx, unknown)) refs.set(id, contact);
     }
     const resolved = await this.resolveOrPark(tx, whatsapp, refs);
     const byContact = new Map<string, ResolvedFact[]>();

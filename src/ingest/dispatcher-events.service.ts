@@ -9,9 +9,6 @@ import type { ContactRef, DeliveryStore } from '../store/delivery.store';
 import type { DeliveryPipeline, DeliveryWork } from './delivery-pipeline';
 import type { DispatcherEvent } from './dispatcher-event.parser';
 
-/** Told the ids of campaigns whose numbers moved, after the commit that moved them. */
-export type StatsChangedListener = (campaignIds: readonly string[]) => void;
-
 const pairKey = (campaignId: string, phone: string) => `${campaignId}|${phone}`;
 
 /**
@@ -64,7 +61,7 @@ export class DispatcherEventsService {
     const messageIds = [
       ...new Set([...registering.keys(), ...events.flatMap((e) => (e.campaignId ? [] : [e.messageId!]))]),
     ];
-    const registered = await this.deliveries.contactsByMessageId(this.db, null, messageIds);
+    const registered = await this.deliveries.contactsByMessageId(this.db, messageIds);
     for (const [messageId, { contact, index }] of registering) {
       const owner = registered.get(messageId);
       if (owner && owner.contactId !== contact.contactId) {

@@ -7,9 +7,6 @@ import { normalizeWhatsAppWebhook } from './whatsapp.normalizer';
 
 /** Applies a verified WhatsApp Cloud API webhook; resolves after the commit. */
 export class WhatsAppWebhookService {
-  /** items accepted but not applied, by reason, since start */
-  readonly ignored: Partial<Record<IgnoredReason, number>> = {};
-
   constructor(
     private readonly pipeline: DeliveryPipeline,
     private readonly logger: Logger,
@@ -20,7 +17,6 @@ export class WhatsAppWebhookService {
     const { facts, ignored } = normalizeWhatsAppWebhook(body);
     let skipped = 0;
     for (const [reason, count] of Object.entries(ignored) as [IgnoredReason, number][]) {
-      this.ignored[reason] = (this.ignored[reason] ?? 0) + count;
       this.metrics.ignored(reason, count);
       skipped += count;
     }

@@ -147,27 +147,13 @@ export class DeliveryStore {
     return new Map(rows.map((r) => [`${r.campaign_id}|${r.phone}`, { contactId: r.id, campaignId: r.campaign_id }]));
   }
 
-  /** Contacts of registered WhatsApp message ids, limited to one workspace's campaigns. */
-  async contactsByMessageId(
-    tx: Queryable,
-    workspaceId: string | null,
-    messageIds: readonly string[],
-  ): Promise<Map<string, ContactRef>> {
+  /** Contacts of registered WhatsApp message ids (callers check workspaces where they must). */
+  async contactsByMessageId(tx: Queryable, messageIds: readonly string[]): Promise<Map<string, ContactRef>> {
     if (messageIds.length === 0) return new Map();
-    // Without a workspace (the signed webhook) the campaigns join is not needed: one index lookup each.
-    const rows: { whatsapp_message_id: string; contact_id: string; campaign_id: string }[] =
-      workspaceId === null
-        ? await tx.query(
-            `SELECT whatsapp_message_id, contact_id, campaign_id FROM contact_messages
-             WHERE whatsapp_message_id = ANY($1::text[])`,
-            [messageIds],
-          )
-        : await tx.query(
-            `SELECT m.whatsapp_message_id, m.contact_id, m.campaign_id
-             FROM contact_messages m JOIN campaigns c ON c.id = m.campaign_id
-             WHERE m.whatsapp_message_id = ANY($1::text[]) AND c.workspace_id = $2`,
-            [messageIds, workspaceId],
-          );
+    const rows: { whatsapp_message_id: string; contact_id: string; campaign_id: string }[] = await tx.query(
+      `SELECT whatsapp_message_id, contact_id, campaign_id FROM contact_messages WHERE whatsapp_message_id = ANY($1::text[])`,
+      [messageIds],
+    );
     return new Map(rows.map((r) => [r.whatsapp_message_id, { contactId: r.contact_id, campaignId: r.campaign_id }]));
   }
 

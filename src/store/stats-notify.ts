@@ -12,3 +12,6 @@ export async function notifyStatsChanged(tx: Queryable, campaignIds: readonly st
   if (campaignIds.length === 0) return;
   await tx.query(`SELECT pg_notify('${STATS_CHANNEL}', id) FROM unnest($1::text[]) AS id`, [campaignIds]);
 }
+
+/** Told the ids of campaigns whose numbers moved, after the commit that moved them. */
+export type StatsChangedListener = (campaignIds: readonly string[]) => void;
