@@ -1,20 +1,26 @@
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { DataSource } from 'typeorm';
 import { ApiKeysService } from './auth/api-keys.service';
+import { Gate } from './auth/gate';
+import { RateLimits } from './auth/rate-limits';
 import { CampaignsService } from './campaigns/campaigns.service';
 import type { Config } from './config';
 import type { GraphQLContext } from './graphql/context';
 import { MAX_TOKENS, graphQLArmor } from './graphql/armor';
-import { formatGraphQLError } from './graphql/errors';
+import { formatGraphQLError, serviceUnavailableStatusPlugin } from './graphql/errors';
 import { buildGatewaySchema } from './graphql/schema';
 import { CampaignStatsRest } from './http/campaign-stats.rest';
+import { registerDispatcherEvents } from './http/dispatcher-events.rest';
+import type { LiveServerOptions } from './http/graphql-ws.server';
+import { attachLiveServer } from './http/graphql-ws.server';
+import { registerGraphQL } from './http/graphql.http';
 import { createMetrics } from './http/metrics';
-import { RateLimiter } from './http/rate-limiter';
-import { createRequestHandler } from './http/router';
+import { registerOperations } from './http/operations.routes';
+import { createHttpServer } from './http/server';
+import { registerWhatsAppWebhook } from './http/whatsapp.webhook';
 import { DeliveryPipeline } from './ingest/delivery-pipeline';
 import { DispatcherEventsService } from './ingest/dispatcher-events.service';
 import { WhatsAppWebhookService } from './ingest/whatsapp-webhook.service';
@@ -22,8 +28,6 @@ import type { CampaignStatsHub } from './live/campaign-stats.hub';
 import { createLiveStats } from './live/live-stats';
 import type { StatsListener } from './live/postgres-stats-listener';
 import type { Logger } from './logger';
-import type { LiveServerOptions } from './http/graphql-ws.server';
-import { attachLiveServer } from './http/graphql-ws.server';
 import { CampaignStore } from './store/campaign.store';
 import { DeliveryStore } from './store/delivery.store';
 import { WorkspaceStore } from './store/workspace.store';
@@ -39,10 +43,11 @@ export type AppConfig = Pick<
   | 'parkedRetentionHours'
   | 'statsPushIntervalMs'
   | 'redisUrl'
-> & {
-  /** WebSocket limits; the defaults suit production */
-  live?: LiveServerOptions;
-};
+> &
+  Partial<Pick<Config, 'maxConnections' | 'publicUrl'>> & {
+    /** WebSocket limits; the defaults suit production */
+    live?: LiveServerOptions;
+  };
 
 export interface App {
   /** Listens on `port` (0: any free port); resolves to the base URL. */
@@ -78,9 +83,14 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   const dispatcherEvents = new DispatcherEventsService(db, campaignStore, deliveryStore, pipeline, metrics.ingest);
   const whatsapp = new WhatsAppWebhookService(pipeline, logger, metrics.ingest);
   const production = config.nodeEnv === 'production';
+  const gate = new Gate(keys, new RateLimits(config, logger));
 
-  const httpServer = createServer();
-  httpServer.keepAliveTimeout = 65_000;
+  const http = await createHttpServer({
+    gate,
+    logger,
+    publicUrl: config.publicUrl ?? 'http://127.0.0.1:4000',
+    maxConnections: config.maxConnections ?? 10_000,
+  });
   const armor = graphQLArmor();
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -89,36 +99,32 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     allowBatchedHttpRequests: false,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
+    // An Authorization header already forces a CORS preflight: GET queries that carry one are served.
+    csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     // main.ts owns the signals: it drains the app, then closes the database.
     stopOnTerminationSignals: false,
     formatError: formatGraphQLError(logger),
     plugins: [
       ...armor.plugins,
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      serviceUnavailableStatusPlugin(),
+      fastifyApolloDrainPlugin(http),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
-  const handler = createRequestHandler({
-    db,
-    apollo,
-    keys,
-    limiter: config.rateLimitRps > 0 ? new RateLimiter(config.rateLimitRps, config.rateLimitBurst) : null,
-    campaigns,
-    statsRest: new CampaignStatsRest(schema, campaigns),
-    dispatcherEvents,
-    whatsapp,
-    whatsappConfig: config,
-    metrics,
-    logger,
-  });
-  httpServer.on('request', (request, response) => {
-    void handler(request, response);
-  });
   const liveServer = attachLiveServer(
-    httpServer,
-    { schema, keys, campaigns, hub, logger, validationRules: armor.validationRules },
+    http.server,
+    {
+      schema,
+      gate,
+      introspection: !production,
+      campaigns,
+      hub,
+      logger,
+      validationRules: armor.validationRules,
+    },
     config.live,
   );
+  const statsRest = new CampaignStatsRest(schema, campaigns);
 
   let started = false;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -133,16 +139,15 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       await listener.start();
       await apollo.start();
       started = true;
+      statsRest.register(http);
+      registerGraphQL(http, apollo, gate, campaigns, logger);
+      await registerDispatcherEvents(http, dispatcherEvents, metrics.ingest);
+      await registerWhatsAppWebhook(http, config, whatsapp, metrics);
+      registerOperations(http, { db, metrics });
       prune();
       pruneTimer = setInterval(prune, 60 * 60 * 1000).unref();
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, config.host, () => {
-          httpServer.off('error', reject);
-          resolve();
-        });
-      });
-      const { port: bound } = httpServer.address() as AddressInfo;
+      await http.listen({ port, host: config.host });
+      const { port: bound } = http.server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       return `http://${host}:${bound}`;
     },
@@ -153,8 +158,10 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       await new Promise((resolve) => setImmediate(resolve));
       await liveServer.dispose();
       await listener.stop();
-      if (started) await apollo.stop();
-      else if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+      if (started)
+        await apollo.stop(); // its drain plugin closes Fastify
+      else await http.close();
+      await gate.limits.close();
       await pipeline.drain();
     },
   };

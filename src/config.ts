@@ -30,6 +30,10 @@ export interface Config {
   databasePoolSize: number;
   /** parked WhatsApp facts (no registered message id yet) are dropped after this @default 168 */
   parkedRetentionHours: number;
+  /** connections held at once @default 10000 */
+  maxConnections: number;
+  /** the base URL clients reach this gateway at (OpenAPI `servers`, tracked links) @default http://127.0.0.1:PORT */
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -88,7 +92,10 @@ export function loadConfig(env: Env = process.env): Config {
     nodeEnv: text('NODE_ENV') ?? 'development',
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 200),
     parkedRetentionHours: integer('PARKED_RETENTION_HOURS', 168, 1, 24 * 365),
+    maxConnections: integer('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    publicUrl: '',
   };
+  config.publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${config.port}`).replace(/\/+$/, '');
   if (config.rateLimitRps > 0 && config.rateLimitBurst < 1) {
     problems.push('RATE_LIMIT_BURST must be at least 1 when RATE_LIMIT_RPS is set');
   }

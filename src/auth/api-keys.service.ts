@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { apiKeyPrefix, hashApiKey, isApiKeyShape, newApiKey } from '../domain/api-key';
 import type { WorkspaceStore } from '../store/workspace.store';
 
@@ -14,18 +15,20 @@ export interface ApiKeysOptions {
    * instance. @default 5000
    */
   cacheTtlMs?: number;
+  /** keys whose lookups are cached at once @default 10000 */
+  cacheSize?: number;
 }
 
 /** Creates, revokes and checks API keys. Only SHA-256 hashes reach the database. */
 export class ApiKeysService {
-  private readonly cache = new Map<string, { workspaceId: string | null; until: number }>();
-  private readonly ttl: number;
+  // Unknown keys are cached as '' so that a retried wrong key costs no lookup either.
+  private readonly cache: LRUCache<string, string>;
 
   constructor(
     private readonly store: WorkspaceStore,
     options: ApiKeysOptions = {},
   ) {
-    this.ttl = options.cacheTtlMs ?? 5000;
+    this.cache = new LRUCache({ max: options.cacheSize ?? 10_000, ttl: options.cacheTtlMs ?? 5000 });
   }
 
   /** Makes a key for the workspace (created if new). The key is returned once and never stored. */
@@ -42,19 +45,19 @@ export class ApiKeysService {
     return revoked;
   }
 
-  /** The principal of a live key, or null for a missing, malformed, unknown or revoked one. */
-  async authenticate(key: string | null): Promise<Principal | null> {
+  /**
+   * The principal of a live key, or null for a missing, malformed, unknown or revoked one.
+   * `beforeLookup` runs only when the database must be asked (not for malformed or cached keys):
+   * the place to charge the caller's address before it can cost a query.
+   */
+  async authenticate(key: string | null, beforeLookup?: () => Promise<void>): Promise<Principal | null> {
     if (!key || !isApiKeyShape(key)) return null;
     const hash = hashApiKey(key);
-    const now = Date.now();
-    const cached = this.cache.get(hash);
-    let workspaceId: string | null;
-    if (cached && cached.until > now) {
-      workspaceId = cached.workspaceId;
-    } else {
-      workspaceId = await this.store.workspaceOfKeyHash(hash);
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(hash, { workspaceId, until: now + this.ttl });
+    let workspaceId = this.cache.get(hash);
+    if (workspaceId === undefined) {
+      await beforeLookup?.();
+      workspaceId = (await this.store.workspaceOfKeyHash(hash)) ?? '';
+      this.cache.set(hash, workspaceId);
     }
     return workspaceId ? { workspaceId, keyHash: hash } : null;
   }

@@ -1,5 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
-import { parseEventTime } from '../ingest/dispatcher-event.parser';
+import { parseEventTime } from '../domain/event-time';
 
 function parseDateTime(value: unknown): Date {
   const date = typeof value === 'string' ? parseEventTime(value) : null;

@@ -1,76 +1,185 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
-import { unwrapResolverError } from '@apollo/server/errors';
-import { DomainError } from '../domain/errors';
-import type { ErrorCode } from '../domain/errors';
+import type { ErrorCode, ErrorRow, ItemProblem } from '../domain/errors';
+import { DomainError, ERROR_TABLE, MASKED_MESSAGE } from '../domain/errors';
 import type { Logger } from '../logger';
+import { isDatabaseUnavailable } from '../store/database-errors';
 
-/** HTTP status of each domain error code, for REST and for GraphQL's `extensions.http`. */
-export const HTTP_STATUS: Record<ErrorCode, number> = {
+export { MASKED_MESSAGE };
+
+/** What every transport needs to know to answer an error, from {@link classifyError}. */
+export interface ClassifiedError {
+  /** the gateway's code; GraphQL's own client codes keep theirs in `graphqlCode` */
+  code: ErrorCode;
+  graphqlCode: string;
+  status: number;
+  /** REST body's `error` */
+  rest: string;
+  /** safe to show: the deliberate message, or the masked one */
+  message: string;
+  details?: ItemProblem[];
+  /** seconds, for `Retry-After` */
+  retryAfter?: number;
+  level: ErrorRow['level'];
+  /** the error as thrown, for the log */
+  cause: unknown;
+}
+
+// graphql-js and Apollo codes of errors that are the client's own, with messages safe to show.
+const GRAPHQL_CLIENT_CODES: Readonly<Record<string, number>> = {
+  GRAPHQL_PARSE_FAILED: 400,
+  GRAPHQL_VALIDATION_FAILED: 400,
   BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  NOT_FOUND: 404,
-  PAYLOAD_TOO_LARGE: 413,
-  UNPROCESSABLE: 422,
-  RATE_LIMITED: 429,
-  UNAVAILABLE: 503,
+  BAD_REQUEST: 400,
+  PERSISTED_QUERY_NOT_FOUND: 400,
+  PERSISTED_QUERY_NOT_SUPPORTED: 400,
+  OPERATION_RESOLUTION_FAILURE: 400,
 };
 
-/** The masked message of every unexpected error: no stack, no SQL. */
-export const MASKED_MESSAGE = 'Unexpected error.';
+// Fastify's own request errors by status: the client's, answered with our codes.
+const HTTP_CLIENT_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: 'BAD_USER_INPUT',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'BAD_USER_INPUT',
+};
 
-// Codes graphql-js and Apollo give to errors that are the client's, with safe messages.
-const CLIENT_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-  'UNAUTHENTICATED',
-  'RATE_LIMITED',
-  'NOT_FOUND',
-]);
+const fromCode = (
+  code: ErrorCode,
+  message: string,
+  cause: unknown,
+  extra: Pick<ClassifiedError, 'details' | 'retryAfter'> = {},
+): ClassifiedError => {
+  const row = ERROR_TABLE[code];
+  return {
+    code,
+    graphqlCode: row.graphql,
+    status: row.status,
+    rest: row.rest,
+    message,
+    level: row.level,
+    cause,
+    ...extra,
+  };
+};
+
+/**
+ * The one classification of errors, used by Apollo, the REST adapters, the webhooks and graphql-ws:
+ * deliberate domain errors keep their code and message; GraphQL's and Fastify's client errors are
+ * the client's (4xx, logged at debug); a database that cannot be reached is SERVICE_UNAVAILABLE;
+ * anything else is INTERNAL_SERVER_ERROR with its message masked.
+ */
+export function classifyError(error: unknown): ClassifiedError {
+  const original = error instanceof GraphQLError ? (unwrapResolverError(error) ?? error) : error;
+  if (original instanceof DomainError) {
+    return fromCode(original.code, original.message, original, {
+      ...(original.details ? { details: original.details } : {}),
+      ...(original.retryAfter !== undefined ? { retryAfter: original.retryAfter } : {}),
+    });
+  }
+  if (isDatabaseUnavailable(original)) {
+    return fromCode('SERVICE_UNAVAILABLE', 'Database unavailable; retry later', original, { retryAfter: 1 });
+  }
+  if (original instanceof GraphQLError) {
+    const code = original.extensions?.code;
+    if (typeof code === 'string' && code in GRAPHQL_CLIENT_CODES) {
+      return {
+        ...fromCode('BAD_USER_INPUT', original.message, original),
+        graphqlCode: code,
+        status: GRAPHQL_CLIENT_CODES[code]!,
+      };
+    }
+    if (typeof code === 'string' && code in ERROR_TABLE && code !== 'INTERNAL_SERVER_ERROR') {
+      return fromCode(code as ErrorCode, original.message, original);
+    }
+    if (code === undefined && original.originalError === undefined) {
+      // A GraphQLError made without a code by graphql-js itself (a variable's coercion, a syntax
+      // error on the socket transport): the client's input.
+      return fromCode('BAD_USER_INPUT', original.message, original);
+    }
+  }
+  const status = (original as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = HTTP_CLIENT_STATUS[status] ?? 'BAD_USER_INPUT';
+    const message =
+      code === 'PAYLOAD_TOO_LARGE'
+        ? 'Request body is too large'
+        : status === 415
+          ? 'Unsupported content type'
+          : original instanceof Error
+            ? original.message
+            : 'Bad request';
+    return fromCode(code, message, original);
+  }
+  return fromCode('INTERNAL_SERVER_ERROR', MASKED_MESSAGE, original);
+}
+
+/** Logs a classified error at its table level (client mistakes at debug, the server's faults at error). */
+export function logClassified(logger: Logger, event: string, classified: ClassifiedError, fields = {}): void {
+  const entry = { code: classified.graphqlCode, ...fields };
+  if (classified.level === 'error' || classified.level === 'warn') {
+    logger[classified.level](event, { ...entry, error: classified.cause });
+  } else {
+    logger[classified.level](event, { ...entry, message: classified.message });
+  }
+}
 
 /** A domain error as a GraphQL error (used where an error must be thrown before execution). */
 export function toGraphQLError(error: DomainError): GraphQLError {
-  const headers = error.retryAfter !== undefined ? new Map([['retry-after', String(error.retryAfter)]]) : undefined;
+  const classified = classifyError(error);
+  const headers =
+    classified.retryAfter !== undefined ? new Map([['retry-after', String(classified.retryAfter)]]) : undefined;
   return new GraphQLError(error.message, {
     originalError: error,
     extensions: {
-      code: error.code,
+      code: classified.graphqlCode,
       ...(error.details ? { details: error.details } : {}),
-      http: { status: HTTP_STATUS[error.code], ...(headers ? { headers } : {}) },
+      http: { status: classified.status, ...(headers ? { headers } : {}) },
     },
   });
 }
 
 /**
- * Apollo's `formatError`: domain errors show their code and message; errors of the client's own
- * making pass through; anything else is logged and masked as INTERNAL_SERVER_ERROR.
+ * Formats a GraphQL error for the client from its classification: the code in `extensions.code`,
+ * the deliberate message (or the masked one), and the path and locations of graphql-js.
  */
 export function formatGraphQLError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
-    if (original instanceof DomainError) {
-      return {
-        message: original.message,
-        ...(formatted.locations ? { locations: formatted.locations } : {}),
-        ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code: original.code, ...(original.details ? { details: original.details } : {}) },
-      };
-    }
-    const code = formatted.extensions?.code;
-    if (typeof code === 'string' && CLIENT_CODES.has(code)) {
-      const { http: _http, stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
-    }
-    logger.error('graphql.unexpected_error', { error: original });
+    const classified = classifyError(error);
+    logClassified(logger, 'graphql.error', classified);
+    const masked = classified.code === 'INTERNAL_SERVER_ERROR';
     return {
-      message: MASKED_MESSAGE,
+      message: classified.message,
+      ...(formatted.locations && !masked ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      extensions: {
+        code: classified.graphqlCode,
+        ...(classified.details ? { details: classified.details } : {}),
+      },
     };
+  };
+}
+
+/**
+ * GraphQL over HTTP answers 503 (with `Retry-After`) when an operation failed because the
+ * database is unavailable, as REST and the webhooks do, instead of a 200 carrying the error.
+ */
+export function serviceUnavailableStatusPlugin(): ApolloServerPlugin {
+  return {
+    requestDidStart() {
+      return Promise.resolve({
+        willSendResponse({ response, errors }) {
+          if (errors?.some((e) => classifyError(e).code === 'SERVICE_UNAVAILABLE')) {
+            response.http.status = 503;
+            response.http.headers.set('retry-after', '1');
+          }
+          return Promise.resolve();
+        },
+      });
+    },
   };
 }

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { execute, parse, validate } from 'graphql';
 import type { Principal } from '../auth/api-keys.service';
 import type { CampaignsService } from '../campaigns/campaigns.service';
 import { DomainError } from '../domain/errors';
-import type { ErrorCode } from '../domain/errors';
 import { createContext } from '../graphql/context';
-import { sendJson } from './http-io';
+import type { FastifyInstance } from 'fastify';
+import { badInput } from '../domain/errors';
+import { CAMPAIGN_ID_PATTERN, KEYED_ERRORS, errorResponses } from './schemas';
 
 /** The one operation the REST path runs: the same resolver, schema and errors as GraphQL. */
 const STATS_OPERATION = `
@@ -74,8 +74,6 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === bare);
 }
 
-const KNOWN_CODES = new Set<string>(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'RATE_LIMITED']);
-
 /** `GET /api/v1/campaigns/{campaign_id}/stats` as a thin adapter over the `campaignStats` query. */
 export class CampaignStatsRest {
   private readonly document: DocumentNode;
@@ -90,12 +88,8 @@ export class CampaignStatsRest {
       throw new Error(`REST stats operation is invalid: ${errors.map((e) => e.message).join('; ')}`);
   }
 
-  async handle(
-    request: IncomingMessage,
-    response: ServerResponse,
-    principal: Principal,
-    campaignId: string,
-  ): Promise<void> {
+  /** The reference body's exact bytes; the GraphQL errors rethrown as they are, for classifyError. */
+  async body(principal: Principal, campaignId: string): Promise<string> {
     const result = await execute({
       schema: this.schema,
       document: this.document,
@@ -103,21 +97,51 @@ export class CampaignStatsRest {
       contextValue: createContext(principal, this.campaigns),
     });
     const error = result.errors?.[0];
-    if (error) {
-      // The same errors as GraphQL: domain errors keep their code, anything else is rethrown and masked.
-      if (error.originalError instanceof DomainError) throw error.originalError;
-      const code = error.extensions?.code;
-      if (typeof code === 'string' && KNOWN_CODES.has(code)) throw new DomainError(code as ErrorCode, error.message);
-      throw error.originalError ?? error;
-    }
-    const body = referenceStatsBody((result.data as { campaignStats: StatsFields }).campaignStats);
-    const etag = strongEtag(body);
-    const headers = { etag, 'cache-control': 'private, no-cache' };
-    if (etagMatches(request.headers['if-none-match'], etag)) {
-      response.writeHead(304, headers);
-      response.end();
-      return;
-    }
-    sendJson(response, 200, body, headers);
+    if (error) throw error.originalError instanceof DomainError ? error.originalError : error;
+    return referenceStatsBody((result.data as { campaignStats: StatsFields }).campaignStats);
+  }
+
+  /** Adds the route. */
+  register(app: FastifyInstance): void {
+    app.get<{ Params: { campaign_id: string }; Headers: { 'if-none-match'?: string } }>(
+      '/api/v1/campaigns/:campaign_id/stats',
+      {
+        config: { auth: 'key' },
+        attachValidation: true,
+        schema: {
+          operationId: 'getCampaignStats',
+          summary: "A campaign's stats in the reference shape",
+          tags: ['REST'],
+          security: [{ apiKey: [] }],
+          params: {
+            type: 'object',
+            required: ['campaign_id'],
+            properties: { campaign_id: { type: 'string', pattern: CAMPAIGN_ID_PATTERN } },
+          },
+          headers: { type: 'object', properties: { 'if-none-match': { type: 'string' } } },
+          response: {
+            200: {
+              description: 'The stats, with a strong `ETag`',
+              headers: { etag: { type: 'string' }, 'cache-control': { type: 'string' } },
+              $ref: 'StatsResponse#',
+            },
+            304: { description: 'Unchanged since the `ETag` given in `If-None-Match`', type: 'null' },
+            ...errorResponses({
+              BAD_USER_INPUT: 'Invalid campaign_id (not 24 lowercase hex characters)',
+              NOT_FOUND: "No such campaign, or another workspace's",
+              ...KEYED_ERRORS,
+            }),
+          },
+        },
+      },
+      async (request, reply) => {
+        if (request.validationError) throw badInput('Invalid campaign_id');
+        const body = await this.body(request.principal!, request.params.campaign_id);
+        const etag = strongEtag(body);
+        void reply.header('etag', etag).header('cache-control', 'private, no-cache');
+        if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+        return reply.type('application/json; charset=utf-8').send(body);
+      },
+    );
   }
 }

@@ -1,16 +1,18 @@
 import type { Server } from 'node:http';
 import type { DocumentNode, GraphQLSchema, ValidationRule } from 'graphql';
-import { GraphQLError, parse, specifiedRules, validate } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
-import type { ApiKeysService, Principal } from '../auth/api-keys.service';
+import type { Principal } from '../auth/api-keys.service';
+import type { Gate } from '../auth/gate';
 import type { CampaignsService } from '../campaigns/campaigns.service';
 import { bearerToken } from '../domain/api-key';
+import { DomainError } from '../domain/errors';
 import { MAX_TOKENS } from '../graphql/armor';
 import { createContext } from '../graphql/context';
-import { formatGraphQLError } from '../graphql/errors';
+import { classifyError, formatGraphQLError } from '../graphql/errors';
 import type { CampaignStatsHub } from '../live/campaign-stats.hub';
 import type { Logger } from '../logger';
 
@@ -23,14 +25,14 @@ export interface LiveServerOptions {
   connectionInitWaitTimeout?: number;
   /** ms between keepalive pings @default 12000 */
   keepAliveMs?: number;
-  /** ms between re-checks of every socket's key; revoked ones are closed with 4403 @default 30000 */
+  /** ms between re-checks of every socket's key; revoked ones are closed with 4403 @default 5000 */
   revalidateEveryMs?: number;
   /** ms a socket may hold no subscription before it is closed (1000, "Idle") @default 300000 */
   idleTimeoutMs?: number;
 }
 
 // A type alias, not an interface: graphql-ws wants an index-signature-compatible record.
-type SocketExtra = { principal?: Principal };
+type SocketExtra = { principal?: Principal; authorization?: string };
 
 const SERVER_ONLY = new Set(['next', 'error', 'connection_ack']);
 
@@ -43,6 +45,29 @@ function isServerOnlyMessage(data: unknown): boolean {
   } catch {
     return false; // not JSON: graphql-ws answers it with 4400 itself
   }
+}
+
+/** The error with the code Apollo gives the same mistake over HTTP. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    ...(error.nodes ? { nodes: error.nodes } : {}),
+    ...(error.source ? { source: error.source } : {}),
+    ...(error.positions ? { positions: error.positions } : {}),
+    extensions: { ...error.extensions, code },
+  });
+}
+
+const keyFromAuthorization = (authorization: string | undefined): string | null => bearerToken(authorization);
+
+/** The `Authorization` of a socket: the `connection_init` payload's (any letter case), else the upgrade request's header. */
+function socketAuthorization(
+  params: Record<string, unknown> | undefined,
+  upgradeHeader: string | undefined,
+): string | undefined {
+  for (const [name, value] of Object.entries(params ?? {})) {
+    if (name.toLowerCase() === 'authorization' && typeof value === 'string') return value;
+  }
+  return upgradeHeader;
 }
 
 /**
@@ -65,9 +90,11 @@ class DocumentCache {
       try {
         const document = parse(query, { maxTokens: MAX_TOKENS });
         const errors = validate(this.schema, document, [...specifiedRules, ...this.rules]);
-        entry = errors.length > 0 ? { errors } : { document };
+        entry =
+          errors.length > 0 ? { errors: errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED')) } : { document };
       } catch (error) {
-        entry = { errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))] };
+        const cause = error instanceof GraphQLError ? error : new GraphQLError(String(error));
+        entry = { errors: [withCode(cause, 'GRAPHQL_PARSE_FAILED')] };
       }
       if (this.entries.size >= this.max) this.entries.clear();
       this.entries.set(query, entry);
@@ -85,7 +112,9 @@ export function attachLiveServer(
   httpServer: Server,
   deps: {
     schema: GraphQLSchema;
-    keys: ApiKeysService;
+    gate: Gate;
+    /** answer introspection (off in production, as over HTTP) */
+    introspection: boolean;
     campaigns: CampaignsService;
     hub: CampaignStatsHub;
     logger: Logger;
@@ -100,7 +129,8 @@ export function attachLiveServer(
   // Per acknowledged socket: its live subscriptions (graphql-ws's own record) and when it last had none.
   const activity = new Map<WebSocket, { subscriptions: Record<string, unknown>; idleSince: number | null }>();
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
-  const documents = new DocumentCache(deps.schema, deps.validationRules);
+  const rules = deps.introspection ? deps.validationRules : [...deps.validationRules, NoSchemaIntrospectionCustomRule];
+  const documents = new DocumentCache(deps.schema, rules);
   const format = formatGraphQLError(deps.logger);
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((e) => format(e.toJSON(), e));
 
@@ -123,13 +153,22 @@ export function attachLiveServer(
       schema: deps.schema,
       connectionInitWaitTimeout: options.connectionInitWaitTimeout ?? 10_000,
       onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization;
-        const key = bearerToken(typeof authorization === 'string' ? authorization : null);
-        const principal = await deps.keys.authenticate(key);
-        if (!principal || !key) return false; // graphql-ws closes with 4403 Forbidden
-        ctx.extra.principal = principal;
         const socket = ctx.extra.socket;
-        keyOf.set(socket, key);
+        const header: string | undefined = ctx.extra.request.headers.authorization;
+        const authorization = socketAuthorization(ctx.connectionParams, header);
+        let principal: Principal;
+        try {
+          principal = await deps.gate.admit(authorization, ctx.extra.request.socket.remoteAddress, false);
+        } catch (error) {
+          const classified = classifyError(error);
+          if (classified.code === 'RATE_LIMITED') socket.close(CloseCode.TooManyInitialisationRequests, 'Rate limited');
+          else if (classified.code !== 'UNAUTHENTICATED')
+            socket.close(CloseCode.InternalServerError, classified.message);
+          return false; // graphql-ws closes with 4403 Forbidden (unless closed above)
+        }
+        ctx.extra.principal = principal;
+        ctx.extra.authorization = authorization;
+        keyOf.set(socket, authorization!);
         activity.set(socket, { subscriptions: ctx.subscriptions, idleSince: Date.now() });
         socket.once('close', () => {
           keyOf.delete(socket);
@@ -137,7 +176,7 @@ export function attachLiveServer(
         });
         return true;
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
         // graphql-ws has already reserved this subscription's slot when onSubscribe runs.
         if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
           return [
@@ -145,6 +184,19 @@ export function attachLiveServer(
               extensions: { code: 'RATE_LIMITED' },
             }),
           ];
+        }
+        // Every operation spends the key's budget, and runs only while the key is live (cached 5 s).
+        const principal = ctx.extra.principal!;
+        if (!(await deps.gate.keys.authenticate(keyFromAuthorization(ctx.extra.authorization)))) {
+          ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
+          return [new GraphQLError('API key revoked', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        try {
+          await deps.gate.spend(principal);
+        } catch (error) {
+          if (error instanceof DomainError)
+            return [new GraphQLError(error.message, { extensions: { code: classifyError(error).graphqlCode } })];
+          throw error;
         }
         const parsed = documents.get(payload.query);
         if ('errors' in parsed) return parsed.errors;
@@ -175,7 +227,7 @@ export function attachLiveServer(
         else if (now - state.idleSince >= idleTimeoutMs) socket.close(1000, 'Idle');
       }
       for (const [socket, key] of keyOf) {
-        deps.keys.authenticate(key).then(
+        deps.gate.keys.authenticate(keyFromAuthorization(key)).then(
           (principal) => {
             if (!principal) socket.close(CloseCode.Forbidden, 'Forbidden');
           },
@@ -183,7 +235,7 @@ export function attachLiveServer(
         );
       }
     },
-    Math.min(options.revalidateEveryMs ?? 30_000, idleTimeoutMs),
+    Math.min(options.revalidateEveryMs ?? 5_000, idleTimeoutMs),
   ).unref();
 
   return {

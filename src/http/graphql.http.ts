@@ -1,51 +1,123 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
-import { HeaderMap } from '@apollo/server';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Gate } from '../auth/gate';
+import type { CampaignsService } from '../campaigns/campaigns.service';
+import { DomainError } from '../domain/errors';
 import type { GraphQLContext } from '../graphql/context';
-import { readBody } from './http-io';
+import { createContext } from '../graphql/context';
+import { GraphQLError } from 'graphql';
+import { classifyError, logClassified, toGraphQLError } from '../graphql/errors';
+import type { Logger } from '../logger';
 
 /** Largest GraphQL request body: room for a 100,000-contact createCampaign. @default 4 MiB */
 export const GRAPHQL_BODY_LIMIT = 4 * 1024 * 1024;
 
-/** Hands one HTTP request to Apollo as plain data and writes its answer back. */
-export async function handleGraphQL(
-  request: IncomingMessage,
-  response: ServerResponse,
+const graphQLResponse = {
+  description: 'A GraphQL response (`data` and/or `errors`; see schema.graphql and docs/graphql.md)',
+  type: 'object',
+  properties: {
+    data: { type: ['object', 'null'], additionalProperties: true },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['message'],
+        additionalProperties: true,
+        properties: { message: { type: 'string' }, extensions: { type: 'object', additionalProperties: true } },
+      },
+    },
+  },
+} as const;
+
+const responses = (method: 'GET' | 'POST') => ({
+  200: graphQLResponse,
+  400: { ...graphQLResponse, description: 'Not a GraphQL request, or a document that does not parse or validate' },
+  401: { ...graphQLResponse, description: 'Missing or invalid API key (`UNAUTHENTICATED`)' },
+  ...(method === 'POST' ? { 413: { ...graphQLResponse, description: 'Body over 4 MiB' } } : {}),
+  429: { ...graphQLResponse, description: 'Over the rate limit (`RATE_LIMITED`); see `Retry-After`' },
+  500: { ...graphQLResponse, description: 'Unexpected error (`INTERNAL_SERVER_ERROR`), masked' },
+  503: { ...graphQLResponse, description: 'Database unavailable (`SERVICE_UNAVAILABLE`); see `Retry-After`' },
+});
+
+/**
+ * GraphQL over HTTP on `/graphql` through Apollo's Fastify integration: the key is admitted (and
+ * charged) by the same gate as REST, inside Apollo's context function so that its errors come
+ * back in GraphQL's shape.
+ */
+export function registerGraphQL(
+  app: FastifyInstance,
   apollo: ApolloServer<GraphQLContext>,
-  context: () => Promise<GraphQLContext>,
-  search: string,
-): Promise<void> {
-  const headers = new HeaderMap();
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-  }
-  let body: unknown;
-  if (request.method === 'POST') {
-    const raw = await readBody(request, GRAPHQL_BODY_LIMIT);
-    const type = headers.get('content-type') ?? '';
-    if (raw.length > 0 && type.includes('json')) {
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        body = raw.toString('utf8'); // Apollo answers 400 for a body it cannot read
-      }
-    } else {
-      body = raw.toString('utf8');
+  gate: Gate,
+  campaigns: CampaignsService,
+  logger: Logger,
+): void {
+  const context = async (request: FastifyRequest): Promise<GraphQLContext> => {
+    try {
+      return createContext(await gate.admit(request.headers.authorization, request.ip, true), campaigns);
+    } catch (error) {
+      // Before execution, Apollo would answer 500 with the raw message: give it the table's answer.
+      const classified = classifyError(error);
+      if (error instanceof DomainError) throw toGraphQLError(error);
+      logClassified(logger, 'graphql.context_failed', classified);
+      throw new GraphQLError(classified.message, {
+        extensions: {
+          code: classified.graphqlCode,
+          http: {
+            status: classified.status,
+            ...(classified.retryAfter ? { headers: new Map([['retry-after', String(classified.retryAfter)]]) } : {}),
+          },
+        },
+      });
     }
-  }
-  const result = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: request.method ?? 'GET', headers, search, body },
-    context,
-  });
-  const outHeaders: Record<string, string> = {};
-  for (const [name, value] of result.headers) outHeaders[name] = value;
-  if (result.body.kind === 'complete') {
-    outHeaders['content-length'] = String(Buffer.byteLength(result.body.string));
-    response.writeHead(result.status ?? 200, outHeaders);
-    response.end(result.body.string);
-    return;
-  }
-  response.writeHead(result.status ?? 200, outHeaders);
-  for await (const chunk of result.body.asyncIterator) response.write(chunk);
-  response.end();
+  };
+  const handler = fastifyApolloHandler(apollo, { context });
+  const config = { graphql: true };
+  app.get(
+    '/graphql',
+    {
+      config,
+      schema: {
+        operationId: 'graphqlGet',
+        summary: 'A GraphQL query over GET (served when an `Authorization` header is sent; no mutations)',
+        tags: ['GraphQL'],
+        security: [{ apiKey: [] }],
+        querystring: {
+          type: 'object',
+          properties: {
+            query: { type: 'string' },
+            operationName: { type: 'string' },
+            variables: { type: 'string', description: 'JSON' },
+            extensions: { type: 'string', description: 'JSON' },
+          },
+        },
+        response: responses('GET'),
+      },
+    },
+    handler,
+  );
+  app.post(
+    '/graphql',
+    {
+      config,
+      bodyLimit: GRAPHQL_BODY_LIMIT,
+      schema: {
+        operationId: 'graphqlPost',
+        summary: 'A GraphQL operation (query or mutation; subscriptions over graphql-ws)',
+        tags: ['GraphQL'],
+        security: [{ apiKey: [] }],
+        body: {
+          type: 'object',
+          properties: {
+            query: { type: 'string' },
+            operationName: { type: ['string', 'null'] },
+            variables: { type: ['object', 'null'], additionalProperties: true },
+            extensions: { type: ['object', 'null'], additionalProperties: true },
+          },
+        },
+        response: responses('POST'),
+      },
+    },
+    handler,
+  );
 }

@@ -1,20 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import type { IngestMetrics } from '../ingest/ingest-metrics';
 import type { CampaignStatsHub } from '../live/campaign-stats.hub';
-
-/** Where the ingestion paths report what they took in. */
-export interface IngestMetrics {
-  /** facts committed, by evidence kind and source (`whatsapp` or `dispatcher`) */
-  accepted(source: 'whatsapp' | 'dispatcher', kind: string, count?: number): void;
-  /** items accepted but not applied (webhook), by reason */
-  ignored(reason: string, count: number): void;
-  /** requests refused whole, by source and HTTP status */
-  refused(source: 'whatsapp' | 'dispatcher', status: number): void;
-}
-
-export const NO_INGEST_METRICS: IngestMetrics = { accepted: () => {}, ignored: () => {}, refused: () => {} };
 
 /**
  * The gateway's Prometheus metrics, on a registry of its own (several apps may share a process in
@@ -113,14 +101,13 @@ export function createMetrics(deps: { db: DataSource; hub: CampaignStatsHub }) {
       const end = webhookSeconds.startTimer();
       return (status: number) => end({ status: String(status) });
     },
-    async handle(_request: IncomingMessage, response: ServerResponse): Promise<void> {
+    /** the exposition text and its content type */
+    async render(): Promise<{ contentType: string; text: string }> {
       pushes.inc(deps.hub.totals.pushes - seen.pushes);
       reads.inc(deps.hub.totals.reads - seen.reads);
       seen.pushes = deps.hub.totals.pushes;
       seen.reads = deps.hub.totals.reads;
-      const text = await registry.metrics();
-      response.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(text) });
-      response.end(text);
+      return { contentType: registry.contentType, text: await registry.metrics() };
     },
   };
 }

@@ -3,6 +3,10 @@ import { DISPATCHER_EVENT_TYPES, isDispatcherEventType } from '../domain/deliver
 import type { ItemProblem } from '../domain/errors';
 import { badInput } from '../domain/errors';
 import { isCampaignId, isE164 } from '../domain/identifiers';
+import { isPlainObject } from '../domain/json';
+import { parseEventTime } from '../domain/event-time';
+
+export { parseEventTime };
 
 /** Events in one request to `POST /api/v1/events`, at most. @default 10000 */
 export const MAX_EVENTS_PER_REQUEST = 10_000;
@@ -20,24 +24,6 @@ export interface DispatcherEvent {
   messageId: string | null;
   at: Date;
   error: DeliveryError | null;
-}
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** RFC 3339 text, or Unix seconds as a number or digit string (as Meta sends them). */
-export function parseEventTime(value: unknown): Date | null {
-  if (typeof value === 'number' || (typeof value === 'string' && /^\d{1,12}$/.test(value))) {
-    const seconds = Number(value);
-    if (!Number.isFinite(seconds) || seconds < 0 || seconds > 253402300799) return null;
-    return new Date(seconds * 1000);
-  }
-  if (typeof value !== 'string' || !RFC3339.test(value)) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parseOne(raw: unknown, index: number, receivedAt: Date, problems: ItemProblem[]): DispatcherEvent | null {

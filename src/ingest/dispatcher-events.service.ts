@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { IngestMetrics } from '../http/metrics';
-import { NO_INGEST_METRICS } from '../http/metrics';
+import type { IngestMetrics } from './ingest-metrics';
+import { NO_INGEST_METRICS } from './ingest-metrics';
 import { evidenceOfEventType } from '../domain/delivery-event';
 import type { ItemProblem } from '../domain/errors';
 import { DomainError, notFound } from '../domain/errors';

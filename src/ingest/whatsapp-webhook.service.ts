@@ -1,5 +1,5 @@
-import type { IngestMetrics } from '../http/metrics';
-import { NO_INGEST_METRICS } from '../http/metrics';
+import type { IngestMetrics } from './ingest-metrics';
+import { NO_INGEST_METRICS } from './ingest-metrics';
 import type { Logger } from '../logger';
 import type { DeliveryPipeline } from './delivery-pipeline';
 import type { IgnoredReason } from './whatsapp.normalizer';

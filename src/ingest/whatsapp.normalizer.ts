@@ -2,7 +2,8 @@ import type { DeliveryError, DeliveryFact } from '../domain/delivery-event';
 import type { EvidenceKind } from '../domain/delivery-lattice';
 import { badInput } from '../domain/errors';
 import { isCampaignId, isE164 } from '../domain/identifiers';
-import { parseEventTime } from './dispatcher-event.parser';
+import { parseEventTime } from '../domain/event-time';
+import { isPlainObject } from '../domain/json';
 
 /** One piece of evidence from Meta about one of our outbound messages. */
 export interface WhatsAppFact {
@@ -25,7 +26,7 @@ export interface NormalizedWebhook {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject: (v: unknown) => v is Json = isPlainObject;
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const text = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 && v.length <= 512 ? v : null);
 

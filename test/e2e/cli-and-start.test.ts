@@ -121,7 +121,7 @@ describe('npm start on the embedded default', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     return new Promise((resolve, reject) => {
       const timer = setInterval(() => {
-        const listening = /"msg":"gateway.listening","url":"([^"]+)"/.exec(output);
+        const listening = /"url":"([^"]+)"[^\n]*"msg":"gateway.listening"/.exec(output);
         const seeded = output.includes('demo.api_key') || output.includes('"fresh":false');
         if (listening && seeded) {
           clearInterval(timer);
@@ -138,7 +138,9 @@ describe('npm start on the embedded default', () => {
   it('prints a demo key, survives a SIGKILL (recovering the server left behind), and stops cleanly', async () => {
     const first = await start();
     const key = /"apiKey":"(wapl_[0-9A-Za-z]+)"/.exec(first.log())![1]!;
-    const campaignId = /"msg":"demo.seeded","workspace":"demo","campaignId":"([0-9a-f]{24})"/.exec(first.log())![1]!;
+    const campaignId = /"workspace":"demo","campaignId":"([0-9a-f]{24})"[^\n]*"msg":"demo.seeded"/.exec(
+      first.log(),
+    )![1]!;
     expect((await restStats(first.url, key, campaignId)).json.sent_count).toBe(1998);
 
     first.child.kill('SIGKILL'); // leaves the embedded PostgreSQL running, holding the data directory

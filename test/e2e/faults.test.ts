@@ -182,7 +182,7 @@ describe('faults: nothing acknowledged is lost, nothing is counted twice', () =>
         let output = '';
         child.stdout.on('data', (c: Buffer) => {
           output += c.toString();
-          const m = /"msg":"gateway.listening","url":"([^"]+)"/.exec(output);
+          const m = /"url":"([^"]+)"[^\n]*"msg":"gateway.listening"/.exec(output);
           if (m) {
             current = m[1]!;
             resolve(child);

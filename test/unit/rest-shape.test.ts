@@ -1,5 +1,4 @@
 import { etagMatches, referenceStatsBody, strongEtag } from '../../src/http/campaign-stats.rest';
-import { RateLimiter } from '../../src/http/rate-limiter';
 
 describe('the reference body (DESIGN section 4)', () => {
   it('has the reference keys in order, numbers as numbers, times without fraction', () => {
@@ -39,19 +38,5 @@ describe('the reference body (DESIGN section 4)', () => {
     expect(etagMatches('*', tag)).toBe(true);
     expect(etagMatches('"other"', tag)).toBe(false);
     expect(etagMatches(undefined, tag)).toBe(false);
-  });
-});
-
-describe('token bucket', () => {
-  it('allows a burst, then refills at the rate, and says how long to wait', () => {
-    let now = 0;
-    const limiter = new RateLimiter(2, 3, () => now);
-    expect([limiter.take('k'), limiter.take('k'), limiter.take('k')]).toEqual([0, 0, 0]);
-    expect(limiter.take('k')).toBe(1);
-    expect(limiter.take('other')).toBe(0);
-    now += 500;
-    expect(limiter.take('k')).toBe(0);
-    expect(limiter.take('k')).toBeGreaterThan(0);
-    expect(new RateLimiter(0, 0).take('k')).toBe(0);
   });
 });
