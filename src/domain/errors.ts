@@ -1,5 +1,5 @@
 /**
- * The error codes of DESIGN section 8, defined once. Transports map them: GraphQL puts the code in
+ * The error codes of docs/errors.md, defined once. Transports map them: GraphQL puts the code in
  * `extensions.code`, REST picks a status and body (src/http/rest-errors.ts).
  */
 export type ErrorCode =

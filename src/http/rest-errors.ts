@@ -5,7 +5,7 @@ import { HTTP_STATUS } from '../graphql/errors';
 import type { Logger } from '../logger';
 import { sendJson } from './http-io';
 
-/** The REST `error` value of each domain code (DESIGN section 4). */
+/** The REST `error` value of each domain code (docs/errors.md). */
 export const REST_ERROR: Record<ErrorCode, string> = {
   BAD_USER_INPUT: 'bad_request',
   UNAUTHENTICATED: 'unauthorized',

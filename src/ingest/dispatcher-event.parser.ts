@@ -8,7 +8,7 @@ import { isCampaignId, isE164 } from '../domain/identifiers';
 export const MAX_EVENTS_PER_REQUEST = 10_000;
 const MAX_ID_LENGTH = 200;
 
-/** A dispatcher event that passed validation (DESIGN section 5). */
+/** A dispatcher event that passed validation (docs/rest.md). */
 export interface DispatcherEvent {
   index: number;
   id: string | null;
