@@ -1,7 +1,7 @@
 import type { LogLevel } from './logger';
 import { LOG_LEVELS } from './logger';
 
-/** Everything the gateway reads from its environment, parsed and checked once (DESIGN section 9). */
+/** Everything the gateway reads from its environment, parsed and checked once (docs/configuration.md). */
 export interface Config {
   /** @default 4000 */
   port: number;

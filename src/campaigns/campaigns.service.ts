@@ -99,7 +99,7 @@ export class CampaignsService {
     return this.record(workspaceId, campaignId);
   }
 
-  /** A lifecycle move (DESIGN section 2); a refused move throws BAD_USER_INPUT and changes nothing. */
+  /** A lifecycle move (docs/lifecycle.md); a refused move throws BAD_USER_INPUT and changes nothing. */
   async move(
     workspaceId: string,
     campaignId: string,

@@ -1,6 +1,6 @@
 import type { DispatcherEventType } from '../domain/delivery-event';
 
-/** The numbers of the reference example (DESIGN section 4). */
+/** The numbers of the reference example (docs/rest.md). */
 export const REFERENCE_NUMBERS = {
   total_contacts: 2000,
   sent_count: 1998,

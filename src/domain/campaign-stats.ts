@@ -23,7 +23,7 @@ export interface CampaignRecord {
   updatedAt: Date;
 }
 
-/** Every stats field of DESIGN section 8, computed from a record. */
+/** Every stats field of docs/graphql.md, computed from a record. */
 export interface CampaignStats {
   campaignId: string;
   name: string;

@@ -1,6 +1,6 @@
 import { badInput } from './errors';
 
-/** DESIGN section 2. Stored lower case, as REST shows it; GraphQL shows the upper-case enum. */
+/** The statuses of docs/lifecycle.md. Stored lower case, as REST shows it; GraphQL shows the upper-case enum. */
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'running', 'completed', 'cancelled', 'failed'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
@@ -21,7 +21,7 @@ export function isFinished(status: CampaignStatus): boolean {
   return ALLOWED[status].length === 0;
 }
 
-/** The timestamps a move sets (DESIGN section 2); the others stay as they were. */
+/** The timestamps a move sets (docs/lifecycle.md); the others stay as they were. */
 export interface StatusTimes {
   scheduledAt?: Date | null;
   startedAt?: Date | null;

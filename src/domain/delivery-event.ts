@@ -1,6 +1,6 @@
 import type { EvidenceKind } from './delivery-lattice';
 
-/** The dispatcher's event types (DESIGN section 5) and the evidence each proves. */
+/** The dispatcher's event types (docs/rest.md) and the evidence each proves. */
 export const DISPATCHER_EVENT_TYPES = [
   'message.sent',
   'message.delivered',

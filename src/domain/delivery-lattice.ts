@@ -1,5 +1,5 @@
 /**
- * The delivery lattice (DESIGN section 1): each contact holds a set of evidence flags, events OR
+ * The delivery lattice (docs/lattice.md): each contact holds a set of evidence flags, events OR
  * their flag in, and what the flags prove decides which counters the contact counts in.
  * Pure: no I/O, no framework imports.
  */

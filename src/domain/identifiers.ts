@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 const CAMPAIGN_ID = /^[0-9a-f]{24}$/;
 const E164 = /^\+[0-9]{8,15}$/;
 
-/** Campaign ids: 24 lowercase hex characters, ObjectId-like (DESIGN section 2). */
+/** Campaign ids: 24 lowercase hex characters, ObjectId-like (docs/lifecycle.md). */
 export function isCampaignId(value: unknown): value is string {
   return typeof value === 'string' && CAMPAIGN_ID.test(value);
 }
@@ -17,7 +17,7 @@ export function newCampaignId(now = Date.now()): string {
   return seconds.toString(16).padStart(8, '0') + randomBytes(8).toString('hex');
 }
 
-/** E.164: `+` then 8 to 15 digits (DESIGN section 8). No spaces or punctuation are folded away. */
+/** E.164: `+` then 8 to 15 digits (docs/graphql.md). No spaces or punctuation are folded away. */
 export function isE164(value: unknown): value is string {
   return typeof value === 'string' && E164.test(value);
 }

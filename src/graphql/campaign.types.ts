@@ -2,7 +2,7 @@ import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '
 import type { CampaignStatus } from '../domain/campaign-status';
 import { DateTimeScalar } from './date-time.scalar';
 
-// GraphQL shapes only (DESIGN section 8). No persistence decorators here.
+// GraphQL shapes only (docs/graphql.md). No persistence decorators here.
 
 export enum CampaignStatusEnum {
   DRAFT = 'DRAFT',

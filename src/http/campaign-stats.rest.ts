@@ -39,7 +39,7 @@ interface StatsFields {
 /** RFC 3339 UTC with a `Z` and no fraction, as the reference API writes times. */
 const referenceTime = (iso: string | null): string | null => (iso === null ? null : iso.replace(/\.\d+Z$/, 'Z'));
 
-/** The reference body (DESIGN section 4), keys in its order. */
+/** The reference body (docs/rest.md), keys in its order. */
 export function referenceStatsBody(s: StatsFields): string {
   return JSON.stringify({
     status: 'success',

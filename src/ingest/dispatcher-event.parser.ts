@@ -12,7 +12,7 @@ export { parseEventTime };
 export const MAX_EVENTS_PER_REQUEST = 10_000;
 const MAX_ID_LENGTH = 200;
 
-/** A dispatcher event that passed validation (DESIGN section 5). */
+/** A dispatcher event that passed validation (docs/rest.md). */
 export interface DispatcherEvent {
   index: number;
   id: string | null;

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 
-/** The stored counters of a campaign next to a recount over its contacts (the invariant of DESIGN section 1). */
+/** The stored counters of a campaign next to a recount over its contacts (the invariant of docs/lattice.md). */
 export async function storedAndRecounted(db: DataSource, campaignId: string) {
   const [stored] = await db.query(
     `SELECT total_contacts, touched, sent, delivered, read, clicked, replied, failed FROM campaign_counters WHERE campaign_id = $1`,
