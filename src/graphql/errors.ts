@@ -131,14 +131,15 @@ export function logClassified(logger: Logger, event: string, classified: Classif
 /** A domain error as a GraphQL error (used where an error must be thrown before execution). */
 export function toGraphQLError(error: DomainError): GraphQLError {
   const classified = classifyError(error);
-  const headers =
-    classified.retryAfter !== undefined ? new Map([['retry-after', String(classified.retryAfter)]]) : undefined;
+  const headers = new Map<string, string>();
+  if (classified.retryAfter !== undefined) headers.set('retry-after', String(classified.retryAfter));
+  if (classified.status === 401) headers.set('www-authenticate', 'Bearer');
   return new GraphQLError(error.message, {
     originalError: error,
     extensions: {
       code: classified.graphqlCode,
       ...(error.details ? { details: error.details } : {}),
-      http: { status: classified.status, ...(headers ? { headers } : {}) },
+      http: { status: classified.status, ...(headers.size > 0 ? { headers } : {}) },
     },
   });
 }

@@ -5,7 +5,7 @@ import { startTestApp } from '../support/test-app';
 
 const MISSING = 'aaaaaaaaaaaaaaaaaaaaaaaa';
 
-describe('the error contract (DESIGN sections 4, 5 and 8)', () => {
+describe('the error contract (docs/errors.md, docs/rest.md)', () => {
   let t: TestApp;
   let campaignId: string;
   let contacts: string[];

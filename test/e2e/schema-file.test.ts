@@ -9,7 +9,7 @@ describe('schema.graphql', () => {
     expect(await printableSchema(schema)).toBe(committed);
   });
 
-  it('holds the names and types of DESIGN section 8', () => {
+  it('holds the names and types of docs/graphql.md', () => {
     const sdl = readFileSync(join(__dirname, '..', '..', 'schema.graphql'), 'utf8');
     for (const line of [
       'campaignStats(campaignId: ID!): CampaignStats!',

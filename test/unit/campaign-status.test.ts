@@ -14,7 +14,7 @@ const allowed = new Set([
   'running>cancelled',
 ]);
 
-describe('campaign status moves (DESIGN section 2)', () => {
+describe('campaign status moves (docs/lifecycle.md)', () => {
   const pairs = CAMPAIGN_STATUSES.flatMap((from) => CAMPAIGN_STATUSES.map((to) => [from, to] as const));
   it.each(pairs)('%s -> %s', (from, to) => {
     const ok = allowed.has(`${from}>${to}`);

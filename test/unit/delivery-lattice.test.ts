@@ -11,7 +11,7 @@ import type { EvidenceKind } from '../../src/domain/delivery-lattice';
 
 const flagsOf = (...kinds: EvidenceKind[]) => kinds.reduce((f, k) => f | Evidence[k], 0);
 
-describe('which counters a contact counts in (DESIGN section 1)', () => {
+describe('which counters a contact counts in (docs/lattice.md)', () => {
   // [flags, touched, sent, delivered, read, clicked, replied, failed]
   const table: [EvidenceKind[], number, number, number, number, number, number, number][] = [
     [[], 0, 0, 0, 0, 0, 0, 0],

@@ -1,6 +1,6 @@
 import { etagMatches, referenceStatsBody, strongEtag } from '../../src/http/campaign-stats.rest';
 
-describe('the reference body (DESIGN section 4)', () => {
+describe('the reference body (docs/rest.md)', () => {
   it('has the reference keys in order, numbers as numbers, times without fraction', () => {
     const body = referenceStatsBody({
       campaignId: '507f1f77bcf86cd799439060',
