@@ -90,7 +90,7 @@ describe('one edge: the same rules on every transport (docs/errors.md, docs/live
     expect(status.json.campaign_status).toBe('draft');
   });
 
-  it('never logs an API key: authorization headers and connection params are redacted', async () => {
+  it('never logs an API key: authorization headers and connection params are redacted', () => {
     const lines: string[] = [];
     const logger = createLogger('debug', (line) => lines.push(line));
     logger.info('probe', {
