@@ -101,6 +101,27 @@ describe('the API key CLI', () => {
       stderr: expect.stringContaining('usage'),
     });
   });
+
+  it('revokes a key given whole, as create printed it, and nothing for a whole key that is not live', async () => {
+    const env = { DATABASE_URL: t.databaseUrl };
+    const key = (await cli(['api-key', 'create', '--workspace', 'cli-revoke-whole'], env)).stdout.trim();
+    const revokedAt = async () =>
+      (
+        await t.db.query(`SELECT revoked_at FROM api_keys WHERE key_hash = $1`, [
+          createHash('sha256').update(key).digest('hex'),
+        ])
+      )[0].revoked_at;
+    // Same prefix, another secret: not this key, so it stays live.
+    const forged = key.slice(0, 13) + (key[13] === 'A' ? 'B' : 'A') + key.slice(14);
+    await expect(cli(['api-key', 'revoke', forged], env)).rejects.toMatchObject({
+      code: 1,
+      stderr: 'revoked 0 key(s)\n',
+    });
+    expect(await revokedAt()).toBeNull();
+    const revoked = await cli(['api-key', 'revoke', key], env);
+    expect([revoked.stdout, revoked.stderr]).toEqual(['', 'revoked 1 key(s)\n']);
+    expect(await revokedAt()).toBeInstanceOf(Date);
+  });
 });
 
 describe('npm start on the embedded default', () => {
