@@ -102,6 +102,24 @@ describe('the API key CLI', () => {
     });
   });
 
+  it('prints the usage on standard output and exits 0 for --help, -h and help', async () => {
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const { stdout, stderr } = await cli(args, { DATABASE_URL: t.databaseUrl });
+      expect([args, stdout.startsWith('usage:\n'), stderr]).toEqual([args, true, '']);
+      expect(stdout).toContain('cli api-key create --workspace NAME');
+    }
+  });
+
+  it('answers an unknown command or option with the usage on standard error, exit 2', async () => {
+    for (const args of [['bogus'], ['api-key', 'create', '--workspace', 'x', '--bogus'], ['reconcile', '--fix=yes']]) {
+      await expect(cli(args, { DATABASE_URL: t.databaseUrl })).rejects.toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: expect.stringContaining('usage:'),
+      });
+    }
+  });
+
   it('revokes a key given whole, as create printed it, and nothing for a whole key that is not live', async () => {
     const env = { DATABASE_URL: t.databaseUrl };
     const key = (await cli(['api-key', 'create', '--workspace', 'cli-revoke-whole'], env)).stdout.trim();
@@ -121,6 +139,15 @@ describe('the API key CLI', () => {
     const revoked = await cli(['api-key', 'revoke', key], env);
     expect([revoked.stdout, revoked.stderr]).toEqual(['', 'revoked 1 key(s)\n']);
     expect(await revokedAt()).toBeInstanceOf(Date);
+  });
+
+  it('reconcile of a well-formed id that names no campaign exits 1 with a message on standard error', async () => {
+    const missing = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+    await expect(cli(['reconcile', missing], { DATABASE_URL: t.databaseUrl })).rejects.toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `reconcile: no campaign ${missing}\n`,
+    });
   });
 });
 
