@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { phones } from '../factories/campaign.factory';
 import { restStats } from '../support/http';
 import { storedAndRecounted } from '../support/recount';
 import type { TestApp } from '../support/test-app';
@@ -44,11 +45,12 @@ describe('the API key CLI', () => {
   });
 
   it('reconcile reports counter drift, exits 1, and repairs it with --fix', async () => {
-    const contacts = ['+14155550001', '+14155550002'];
+    const contacts = phones(2);
     const { id } = await t.app.services.campaigns.create(t.workspaceId, { name: 'drift', contacts });
     await t.db.query(
-      `UPDATE campaign_contacts SET flags = 32, failure_code = 131026, failure_title = 'x' WHERE phone = $1`,
-      [contacts[0]],
+      `UPDATE campaign_contacts SET flags = 32, failure_code = 131026, failure_title = 'x'
+       WHERE campaign_id = $1 AND phone = $2`,
+      [id, contacts[0]],
     );
     const env = { DATABASE_URL: t.databaseUrl };
     const drifted = await cli(['reconcile', id], env).then(
