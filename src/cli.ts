@@ -1,5 +1,6 @@
-// npm run --silent cli -- api-key create --workspace NAME | api-key revoke PREFIX | migrate | reconcile [ID] [--fix]
+// npm run --silent cli -- api-key create --workspace NAME | api-key revoke KEY | migrate | reconcile [ID] [--fix] | help
 import 'reflect-metadata';
+import { parseArgs } from 'node:util';
 import { ApiKeysService } from './auth/api-keys.service';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './store/data-source';
@@ -12,47 +13,114 @@ import { WorkspaceStore } from './store/workspace.store';
 
 const USAGE = `usage:
   cli api-key create --workspace NAME   prints a new key for the workspace (made if new)
-  cli api-key revoke KEY_PREFIX         revokes the keys that start with KEY_PREFIX (wapl_ and 8 more)
+  cli api-key revoke KEY                revokes a key, given whole (as create printed it) or by its
+                                        prefix (wapl_ and 8 more)
   cli migrate                           applies pending migrations
   cli reconcile [CAMPAIGN_ID] [--fix]   recounts campaigns from their contacts, reports drift
                                         (one JSON line each), repairs it with --fix; exit 1 on
-                                        drift left unrepaired`;
+                                        drift left unrepaired or an unknown CAMPAIGN_ID
+  cli help, cli --help, cli -h          prints this`;
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
+/** What the command line asks for. */
+type Command =
+  | { run: 'help' }
+  | { run: 'create'; workspace: string }
+  | { run: 'revoke'; keyOrPrefix: string }
+  | { run: 'migrate' }
+  | { run: 'reconcile'; campaignId: string | undefined; fix: boolean };
+
+/** A command line that asks for nothing this CLI does: exit 2, with `showUsage` the usage after the message. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly showUsage = true,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses the arguments (after `cli`) into a command, or throws a {@link UsageError}. */
+function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        workspace: { type: 'string' },
+        fix: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals[0] === 'help') return { run: 'help' };
+  const [group, ...rest] = positionals;
+  const name = group === 'api-key' ? `api-key ${rest[0] ?? ''}`.trim() : (group ?? '');
+  /** Refuses options other than `allowed` and more than `max` positionals after the command. */
+  const allowOnly = (args: string[], max: number, ...allowed: string[]) => {
+    const stray = Object.keys(values).find((option) => !allowed.includes(option));
+    if (stray) throw new UsageError(`${name}: --${stray} does not apply here`);
+    if (args.length > max) throw new UsageError(`${name}: unexpected argument ${args[max]}`);
+  };
+  switch (group) {
+    case 'api-key': {
+      const [command, ...args] = rest;
+      if (command === 'create') {
+        allowOnly(args, 0, 'workspace');
+        if (!values.workspace) throw new UsageError('api-key create: --workspace NAME is required');
+        return { run: 'create', workspace: values.workspace };
+      }
+      if (command === 'revoke') {
+        allowOnly(args, 1);
+        const keyOrPrefix = args[0];
+        if (!keyOrPrefix?.startsWith('wapl_')) throw new UsageError('api-key revoke: KEY must start with wapl_');
+        return { run: 'revoke', keyOrPrefix };
+      }
+      throw new UsageError(command === undefined ? 'api-key: no command' : `api-key: unknown command ${command}`);
+    }
+    case 'migrate':
+      allowOnly(rest, 0);
+      return { run: 'migrate' };
+    case 'reconcile': {
+      allowOnly(rest, 1, 'fix');
+      const campaignId = rest[0];
+      if (campaignId !== undefined && !isCampaignId(campaignId))
+        throw new UsageError('reconcile: CAMPAIGN_ID must be 24 lowercase hex characters', false);
+      return { run: 'reconcile', campaignId, fix: values.fix ?? false };
+    }
+    case undefined:
+      throw new UsageError('no command');
+    default:
+      throw new UsageError(`unknown command ${group}`);
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [group, command, ...rest] = argv;
-  const run =
-    group === 'api-key' && command === 'create'
-      ? 'create'
-      : group === 'api-key' && command === 'revoke'
-        ? 'revoke'
-        : group === 'migrate'
-          ? 'migrate'
-          : group === 'reconcile'
-            ? 'reconcile'
-            : fail(USAGE);
-  let workspace: string | undefined;
-  if (run === 'create') {
-    const at = rest.indexOf('--workspace');
-    workspace = at >= 0 ? rest[at + 1] : undefined;
-    if (!workspace || workspace.startsWith('--')) fail(USAGE);
+  let command: Command;
+  try {
+    command = parseCommand(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(error.showUsage ? `${error.message}\n\n${USAGE}\n` : `${error.message}\n`);
+    process.exitCode = 2;
+    return;
   }
-  const prefix = run === 'revoke' ? rest[0] : undefined;
-  const reconcileArgs = run === 'reconcile' ? [command, ...rest].filter((a): a is string => a !== undefined) : [];
-  const reconcileId = reconcileArgs.find((a) => !a.startsWith('--'));
-  if (reconcileId !== undefined && !isCampaignId(reconcileId))
-    fail('reconcile: CAMPAIGN_ID must be 24 lowercase hex characters');
-  if (run === 'revoke' && (!prefix || !prefix.startsWith('wapl_'))) fail(USAGE);
+  if (command.run === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
 
   let config;
   try {
     config = loadConfig();
   } catch (error) {
-    fail(error instanceof ConfigError ? error.message : String(error));
+    process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+    return;
   }
   // Messages go to standard error: standard output carries the key alone.
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, (line) =>
@@ -67,26 +135,43 @@ async function main(argv: string[]): Promise<void> {
   const db = await openDatabase({ url, poolSize: 2, applicationName: 'campaign-stats-gateway-cli' });
   try {
     const keys = new ApiKeysService(new WorkspaceStore(db));
-    if (run === 'create') {
-      const { key } = await keys.create(workspace!);
-      process.stdout.write(`${key}\n`);
-    } else if (run === 'revoke') {
-      const revoked = await keys.revoke(prefix!);
-      process.stderr.write(`revoked ${revoked} key(s)\n`);
-      if (revoked === 0) process.exitCode = 1;
-    } else if (run === 'reconcile') {
-      const report = await reconcileCampaigns(db, {
-        ...(reconcileId ? { campaignId: reconcileId } : {}),
-        fix: reconcileArgs.includes('--fix'),
-      });
-      for (const line of report) process.stdout.write(`${JSON.stringify(line)}\n`);
-      const drifted = report.filter((r) => r.drift).length;
-      process.stderr.write(
-        `${report.length} campaign(s) checked, ${drifted} with drift${drifted && reconcileArgs.includes('--fix') ? ', fixed' : ''}\n`,
-      );
-      if (drifted > 0 && !reconcileArgs.includes('--fix')) process.exitCode = 1;
-    } else {
-      process.stderr.write('migrations applied\n');
+    switch (command.run) {
+      case 'create': {
+        const { key } = await keys.create(command.workspace);
+        process.stdout.write(`${key}\n`);
+        break;
+      }
+      case 'revoke': {
+        const revoked = await keys.revoke(command.keyOrPrefix);
+        process.stderr.write(`revoked ${revoked} key(s)\n`);
+        if (revoked === 0) process.exitCode = 1;
+        break;
+      }
+      case 'reconcile': {
+        const report = await reconcileCampaigns(db, {
+          ...(command.campaignId ? { campaignId: command.campaignId } : {}),
+          fix: command.fix,
+        });
+        if (command.campaignId && report.length === 0) {
+          process.stderr.write(`reconcile: no campaign ${command.campaignId}\n`);
+          process.exitCode = 1;
+          break;
+        }
+        for (const line of report) process.stdout.write(`${JSON.stringify(line)}\n`);
+        const drifted = report.filter((r) => r.drift).length;
+        process.stderr.write(
+          `${report.length} campaign(s) checked, ${drifted} with drift${drifted && command.fix ? ', fixed' : ''}\n`,
+        );
+        if (drifted > 0 && !command.fix) process.exitCode = 1;
+        break;
+      }
+      case 'migrate':
+        process.stderr.write('migrations applied\n');
+        break;
+      default: {
+        const unhandled: never = command;
+        throw new Error(`unhandled command ${JSON.stringify(unhandled)}`);
+      }
     }
   } finally {
     await db.destroy();

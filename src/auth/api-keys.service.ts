@@ -39,7 +39,18 @@ export class ApiKeysService {
     return { key, workspaceId: workspace.id };
   }
 
-  async revoke(prefix: string): Promise<number> {
+  /**
+   * Revokes a key given whole (what {@link create} returned), or the live keys named by a prefix
+   * (`wapl_` and 8 more); returns how many. A whole key revokes nothing unless it is itself a live
+   * key; its prefix then names it (a second live key with the same 8 characters, about one chance
+   * in 2×10¹⁴, would go too).
+   */
+  async revoke(keyOrPrefix: string): Promise<number> {
+    let prefix = keyOrPrefix;
+    if (isApiKeyShape(keyOrPrefix)) {
+      if ((await this.store.workspaceOfKeyHash(hashApiKey(keyOrPrefix))) === null) return 0;
+      prefix = apiKeyPrefix(keyOrPrefix);
+    }
     const revoked = await this.store.revokeByPrefix(prefix);
     this.cache.clear();
     return revoked;

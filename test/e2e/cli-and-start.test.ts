@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { phones } from '../factories/campaign.factory';
 import { restStats } from '../support/http';
 import { storedAndRecounted } from '../support/recount';
 import type { TestApp } from '../support/test-app';
@@ -44,11 +45,12 @@ describe('the API key CLI', () => {
   });
 
   it('reconcile reports counter drift, exits 1, and repairs it with --fix', async () => {
-    const contacts = ['+14155550001', '+14155550002'];
+    const contacts = phones(2);
     const { id } = await t.app.services.campaigns.create(t.workspaceId, { name: 'drift', contacts });
     await t.db.query(
-      `UPDATE campaign_contacts SET flags = 32, failure_code = 131026, failure_title = 'x' WHERE phone = $1`,
-      [contacts[0]],
+      `UPDATE campaign_contacts SET flags = 32, failure_code = 131026, failure_title = 'x'
+       WHERE campaign_id = $1 AND phone = $2`,
+      [id, contacts[0]],
     );
     const env = { DATABASE_URL: t.databaseUrl };
     const drifted = await cli(['reconcile', id], env).then(
@@ -99,6 +101,54 @@ describe('the API key CLI', () => {
       code: 2,
       stdout: '',
       stderr: expect.stringContaining('usage'),
+    });
+  });
+
+  it('prints the usage on standard output and exits 0 for --help, -h and help', async () => {
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const { stdout, stderr } = await cli(args, { DATABASE_URL: t.databaseUrl });
+      expect([args, stdout.startsWith('usage:\n'), stderr]).toEqual([args, true, '']);
+      expect(stdout).toContain('cli api-key create --workspace NAME');
+    }
+  });
+
+  it('answers an unknown command or option with the usage on standard error, exit 2', async () => {
+    for (const args of [['bogus'], ['api-key', 'create', '--workspace', 'x', '--bogus'], ['reconcile', '--fix=yes']]) {
+      await expect(cli(args, { DATABASE_URL: t.databaseUrl })).rejects.toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: expect.stringContaining('usage:'),
+      });
+    }
+  });
+
+  it('revokes a key given whole, as create printed it, and nothing for a whole key that is not live', async () => {
+    const env = { DATABASE_URL: t.databaseUrl };
+    const key = (await cli(['api-key', 'create', '--workspace', 'cli-revoke-whole'], env)).stdout.trim();
+    const revokedAt = async () =>
+      (
+        await t.db.query(`SELECT revoked_at FROM api_keys WHERE key_hash = $1`, [
+          createHash('sha256').update(key).digest('hex'),
+        ])
+      )[0].revoked_at;
+    // Same prefix, another secret: not this key, so it stays live.
+    const forged = key.slice(0, 13) + (key[13] === 'A' ? 'B' : 'A') + key.slice(14);
+    await expect(cli(['api-key', 'revoke', forged], env)).rejects.toMatchObject({
+      code: 1,
+      stderr: 'revoked 0 key(s)\n',
+    });
+    expect(await revokedAt()).toBeNull();
+    const revoked = await cli(['api-key', 'revoke', key], env);
+    expect([revoked.stdout, revoked.stderr]).toEqual(['', 'revoked 1 key(s)\n']);
+    expect(await revokedAt()).toBeInstanceOf(Date);
+  });
+
+  it('reconcile of a well-formed id that names no campaign exits 1 with a message on standard error', async () => {
+    const missing = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+    await expect(cli(['reconcile', missing], { DATABASE_URL: t.databaseUrl })).rejects.toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `reconcile: no campaign ${missing}\n`,
     });
   });
 });

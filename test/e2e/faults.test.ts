@@ -9,15 +9,15 @@ import { CampaignsService } from '../../src/campaigns/campaigns.service';
 import { CampaignStore } from '../../src/store/campaign.store';
 import { WorkspaceStore } from '../../src/store/workspace.store';
 import { buildApp } from '../../src/app';
-import type { ContactState } from '../../src/domain/contact-state';
-import { emptyContactState, joinFact } from '../../src/domain/contact-state';
-import { recount } from '../../src/domain/delivery-lattice';
 import { createLogger } from '../../src/logger';
 import { openDatabase } from '../../src/store/data-source';
 import { reconcileCampaigns } from '../../src/store/reconcile.store';
 import { phones } from '../factories/campaign.factory';
 import { createTestDatabase } from '../support/database';
 import { postEvents } from '../support/http';
+import type { ModelFact } from '../support/lattice-model';
+import { contactsOf, countCampaign } from '../support/lattice-model';
+import { storedCountersOf } from '../support/recount';
 import type { SenderLog } from '../support/retrying-sender';
 import { sendUntilAcknowledged } from '../support/retrying-sender';
 import { startTcpProxy } from '../support/tcp-proxy';
@@ -50,20 +50,21 @@ function traffic(prefix: string, contacts: number, requests: number, seed: numbe
       })),
     ),
   );
-  const states = new Map<number, ContactState>();
-  for (let c = 0; c < contacts; c++)
-    states.set(c, joinFact(emptyContactState(), { evidence: 'SENT', at: new Date(BASE * 1000) }));
-  for (const statuses of items) {
-    for (const s of statuses) {
-      const at = new Date((BASE + s.offset) * 1000);
-      const fact =
-        s.status === 'failed'
-          ? { evidence: 'FAILED' as const, at, error: { code: 131026, title: 'Message undeliverable' } }
-          : { evidence: s.status === 'read' ? ('READ' as const) : ('DELIVERED' as const), at };
-      states.set(s.contact, joinFact(states.get(s.contact)!, fact));
-    }
+  // Every contact registered (sent), then the statuses.
+  const facts: (readonly [number, ModelFact])[] = Array.from({ length: contacts }, (_, c) => [
+    c,
+    { kind: 'SENT', at: new Date(BASE * 1000) },
+  ]);
+  for (const s of items.flat()) {
+    const at = new Date((BASE + s.offset) * 1000);
+    facts.push([
+      s.contact,
+      s.status === 'failed'
+        ? { kind: 'FAILED', at, error: { code: 131026, title: 'Message undeliverable' } }
+        : { kind: s.status === 'read' ? 'READ' : 'DELIVERED', at },
+    ]);
   }
-  const expected = recount([...states.values()].map((s) => s.flags));
+  const expected = storedCountersOf(countCampaign(contactsOf(facts).values(), contacts));
   // Every body twice, as Meta's retries of acknowledged deliveries would.
   return { bodies: [...bodies, ...bodies.filter((_, i) => i % 2 === 0)], expected };
 }
@@ -87,7 +88,7 @@ async function registerContacts(url: string, key: string, campaignId: string, co
 
 async function counters(db: DataSource, campaignId: string) {
   const [row] = await db.query(
-    `SELECT touched, sent, delivered, read, clicked, replied, failed FROM campaign_counters WHERE campaign_id = $1`,
+    `SELECT total_contacts, touched, sent, delivered, read, clicked, replied, failed FROM campaign_counters WHERE campaign_id = $1`,
     [campaignId],
   );
   return row;

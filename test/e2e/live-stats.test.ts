@@ -104,29 +104,6 @@ describe('live stats over graphql-ws', () => {
     }
   });
 
-  it('with REDIS_URL, Redis pub/sub carries the announcements across instances instead', async () => {
-    const a = await startTestApp({ redisUrl: 'redis://127.0.0.1:6379' });
-    const b = await startTestApp({ redisUrl: 'redis://127.0.0.1:6379' }, a);
-    try {
-      const [listeners] = await a.db.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
-         WHERE application_name = 'campaign-stats-gateway-listener' AND datname = current_database()`,
-      );
-      expect(listeners.n).toBe(0);
-      const contacts = phones(2);
-      const id = (await a.app.services.campaigns.create(a.workspaceId, { name: 'redis', contacts })).id;
-      const { recorder } = subscribe(b.url, a.key, id);
-      await recorder.until((r) => r.values.length === 1);
-      await postEvents(a.url, a.key, { type: 'message.delivered', campaign_id: id, contact: contacts[1] });
-      await recorder.until((r) => r.last().campaignStatsUpdated.deliveredCount === 1);
-    } finally {
-      for (const r of recorders.splice(0)) r.stop();
-      for (const c of opened.splice(0)) await c.client.dispose();
-      await b.stop();
-      await a.stop();
-    }
-  });
-
   it('a change made while the LISTEN connection was down still reaches the subscriber', async () => {
     const contacts = phones(2);
     const id = await campaign(contacts);

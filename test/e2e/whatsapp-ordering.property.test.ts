@@ -1,11 +1,9 @@
 import fc from 'fast-check';
-import type { ContactState } from '../../src/domain/contact-state';
-import { emptyContactState, joinFact } from '../../src/domain/contact-state';
-import type { DeliveryFact } from '../../src/domain/delivery-event';
-import { recount } from '../../src/domain/delivery-lattice';
 import { phones } from '../factories/campaign.factory';
 import { postEvents, restStats } from '../support/http';
-import { storedAndRecounted } from '../support/recount';
+import type { ModelFact } from '../support/lattice-model';
+import { contactsOf, countCampaign } from '../support/lattice-model';
+import { storedAndRecounted, storedCountersOf } from '../support/recount';
 import type { TestApp } from '../support/test-app';
 import { startTestApp } from '../support/test-app';
 import type { InboundSpec, StatusSpec } from '../support/whatsapp';
@@ -19,19 +17,20 @@ type Item =
   | { kind: 'inbound'; contact: number; type: 'text' | 'button' | 'interactive' | 'image'; offset: number }
   | { kind: 'register'; contact: number; offset: number };
 
-const EVIDENCE = { sent: 'SENT', delivered: 'DELIVERED', read: 'READ', failed: 'FAILED' } as const;
+const KIND = { sent: 'SENT', delivered: 'DELIVERED', read: 'READ', failed: 'FAILED' } as const;
 
-function factOf(item: Item): DeliveryFact {
+/** What the contract says an item proves: a quick-reply button tap is a click, any other answer a reply. */
+function factOf(item: Item): ModelFact {
   const at = new Date((BASE + item.offset) * 1000);
   switch (item.kind) {
     case 'status':
       return item.status === 'failed'
-        ? { evidence: 'FAILED', at, error: { code: item.code, title: `e${item.code}` } }
-        : { evidence: EVIDENCE[item.status], at };
+        ? { kind: 'FAILED', at, error: { code: item.code, title: `e${item.code}` } }
+        : { kind: KIND[item.status], at };
     case 'inbound':
-      return { evidence: item.type === 'button' || item.type === 'interactive' ? 'CLICKED' : 'REPLIED', at };
+      return { kind: item.type === 'button' || item.type === 'interactive' ? 'CLICKED' : 'REPLIED', at };
     case 'register':
-      return { evidence: 'SENT', at };
+      return { kind: 'SENT', at };
   }
 }
 
@@ -120,14 +119,15 @@ describe('webhook order does not matter (property, through HTTP)', () => {
             );
           }
 
-          const states = new Map<number, ContactState>();
-          for (const item of [...items, ...registrations]) {
-            if (!registered.includes(item.contact)) continue; // never registered: stays parked
-            states.set(item.contact, joinFact(states.get(item.contact) ?? emptyContactState(), factOf(item)));
-          }
-          const expected = recount([...states.values()].map((s) => s.flags));
+          // Never registered: its facts stay parked and it stays pending.
+          const applied = [...items, ...registrations].filter((item) => registered.includes(item.contact));
+          const expected = countCampaign(
+            contactsOf(applied.map((item) => [item.contact, factOf(item)] as const)).values(),
+            CONTACTS,
+          );
           const rest = (await restStats(t.url, t.key, campaignId)).json;
           expect({
+            total: rest.total_contacts,
             sent: rest.sent_count,
             delivered: rest.delivered_count,
             read: rest.read_count,
@@ -135,6 +135,7 @@ describe('webhook order does not matter (property, through HTTP)', () => {
             replied: rest.replied_count,
             failed: rest.failed_count,
           }).toEqual({
+            total: expected.total,
             sent: expected.sent,
             delivered: expected.delivered,
             read: expected.read,
@@ -144,6 +145,7 @@ describe('webhook order does not matter (property, through HTTP)', () => {
           });
           const { stored, recounted } = await storedAndRecounted(t.db, campaignId);
           expect(stored).toEqual(recounted);
+          expect(stored).toEqual(storedCountersOf(expected));
           const [{ n }] = await t.db.query(
             `SELECT count(*)::int AS n FROM parked_deliveries WHERE whatsapp_message_id LIKE $1`,
             [`wamid.prop.${run}.${seed}.%`],
@@ -153,10 +155,12 @@ describe('webhook order does not matter (property, through HTTP)', () => {
               .filter((item) => !registered.includes(item.contact))
               .map((item) => {
                 const f = factOf(item);
-                return `${item.contact}|${f.evidence}|${f.at.getTime()}|${f.error?.code ?? ''}`;
+                return `${item.contact}|${f.kind}|${f.at.getTime()}|${f.error?.code ?? ''}`;
               }),
           );
           expect(n).toBe(unregisteredFacts.size);
+          // Last, so that a miss here says success alone is off: sent and not failed (DESIGN section 1).
+          expect(rest.success_count).toBe(expected.success);
         },
       ),
       { numRuns: RUNS },
@@ -198,19 +202,26 @@ describe('webhook order does not matter (property, through HTTP)', () => {
         }
       }),
     );
-    const states = new Map<number, ContactState>();
-    for (let i = 0; i < 400; i++)
-      states.set(i, joinFact(emptyContactState(), { evidence: 'SENT', at: new Date(BASE * 1000) }));
+    const facts: (readonly [number, ModelFact])[] = contacts.map((_, i) => [
+      i,
+      { kind: 'SENT', at: new Date(BASE * 1000) },
+    ]);
     for (const s of statuses) {
-      const fact: DeliveryFact =
+      const at = new Date((BASE + s.offset) * 1000);
+      facts.push([
+        s.contact,
         s.status === 'failed'
-          ? { evidence: 'FAILED', at: new Date((BASE + s.offset) * 1000), error: { code: 131026, title: 'x' } }
-          : { evidence: s.status === 'read' ? 'READ' : 'DELIVERED', at: new Date((BASE + s.offset) * 1000) };
-      states.set(s.contact, joinFact(states.get(s.contact)!, fact));
+          ? { kind: 'FAILED', at, error: { code: 131026, title: 'Message undeliverable' } }
+          : { kind: s.status === 'read' ? 'READ' : 'DELIVERED', at },
+      ]);
     }
-    const { stored, recounted, failureReasonTotal } = await storedAndRecounted(t.db, campaignId);
+    const { stored, recounted, storedReasons, recountedReasons, failureReasonTotal } = await storedAndRecounted(
+      t.db,
+      campaignId,
+    );
     expect(stored).toEqual(recounted);
-    expect(stored).toEqual({ total_contacts: 400, ...recount([...states.values()].map((s) => s.flags)) });
+    expect(storedReasons).toEqual(recountedReasons);
+    expect(stored).toEqual(storedCountersOf(countCampaign(contactsOf(facts).values(), 400)));
     expect(failureReasonTotal).toBe(stored.failed);
     expect(t.app.services.pipeline.totals.batches).toBeGreaterThan(0);
   });

@@ -2,10 +2,6 @@ import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
 import { ApiKeysService } from '../../src/auth/api-keys.service';
 import { CampaignsService } from '../../src/campaigns/campaigns.service';
-import { emptyContactState, failureReasonOf, joinFact } from '../../src/domain/contact-state';
-import type { ContactState } from '../../src/domain/contact-state';
-import { DISPATCHER_EVENT_TYPES, evidenceOfEventType } from '../../src/domain/delivery-event';
-import { recount } from '../../src/domain/delivery-lattice';
 import { DeliveryPipeline } from '../../src/ingest/delivery-pipeline';
 import { DispatcherEventsService } from '../../src/ingest/dispatcher-events.service';
 import { createLogger } from '../../src/logger';
@@ -16,10 +12,18 @@ import { DeliveryStore } from '../../src/store/delivery.store';
 import { WorkspaceStore } from '../../src/store/workspace.store';
 import { phones, shuffle } from '../factories/campaign.factory';
 import { openTestDatabase } from '../support/database';
-import { storedAndRecounted } from '../support/recount';
+import type { DispatcherType } from '../support/lattice-model';
+import {
+  DISPATCHER_TYPES,
+  KIND_OF_DISPATCHER_TYPE,
+  contactsOf,
+  countCampaign,
+  failureReasons,
+} from '../support/lattice-model';
+import { storedAndRecounted, storedCountersOf } from '../support/recount';
 
 interface RawEvent {
-  type: (typeof DISPATCHER_EVENT_TYPES)[number];
+  type: DispatcherType;
   campaign_id: string;
   contact: string;
   timestamp: string;
@@ -33,22 +37,18 @@ function serviceOn(db: DataSource) {
   return new DispatcherEventsService(db, store, deliveries, pipeline);
 }
 
-function model(events: readonly RawEvent[]) {
-  const states = new Map<string, ContactState>();
-  for (const e of events) {
-    const fact = {
-      evidence: evidenceOfEventType(e.type),
-      at: new Date(e.timestamp),
-      ...(e.error ? { error: e.error } : {}),
-    };
-    states.set(e.contact, joinFact(states.get(e.contact) ?? emptyContactState(), fact));
-  }
-  const reasons = new Map<number, number>();
-  for (const s of states.values()) {
-    const r = failureReasonOf(s);
-    if (r) reasons.set(r.code, (reasons.get(r.code) ?? 0) + 1);
-  }
-  return { counters: recount([...states.values()].map((s) => s.flags)), reasons };
+/** The model's counts and failure reasons for these events over a campaign of `total` contacts. */
+function model(events: readonly RawEvent[], total: number) {
+  const contacts = contactsOf(
+    events.map(
+      (e) =>
+        [
+          e.contact,
+          { kind: KIND_OF_DISPATCHER_TYPE[e.type], at: new Date(e.timestamp), ...(e.error ? { error: e.error } : {}) },
+        ] as const,
+    ),
+  );
+  return { counts: countCampaign(contacts.values(), total), reasons: failureReasons(contacts.values()) };
 }
 
 describe('events applied concurrently from several connections', () => {
@@ -81,7 +81,7 @@ describe('events applied concurrently from several connections', () => {
       const events: RawEvent[] = fc
         .sample(
           fc.record({
-            type: fc.constantFrom(...DISPATCHER_EVENT_TYPES),
+            type: fc.constantFrom(...DISPATCHER_TYPES),
             contact: fc.constantFrom(...contacts.slice(0, 120)),
             minute: fc.integer({ min: 0, max: 59 }),
             code: fc.constantFrom(...codes),
@@ -105,10 +105,10 @@ describe('events applied concurrently from several connections', () => {
         ),
       );
       const { stored, recounted, failureReasonTotal } = await storedAndRecounted(database.db, campaign.id);
-      const expected = model(events);
+      const expected = model(events, 150);
       expect(stored).toEqual(recounted);
-      expect(stored).toEqual({ total_contacts: 150, ...expected.counters });
-      expect(failureReasonTotal).toBe(expected.counters.failed);
+      expect(stored).toEqual(storedCountersOf(expected.counts));
+      expect(failureReasonTotal).toBe(expected.counts.failed);
       const reasons = await campaigns.failureReasons([campaign.id]);
       expect(new Map(reasons[0]!.map((r) => [r.code, r.count]))).toEqual(expected.reasons);
     }

@@ -14,11 +14,12 @@ const TABLES = [
 ];
 
 describe('migrations on real PostgreSQL', () => {
+  // An empty database for every test: the first expects to start from nothing, the second migrates.
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  beforeAll(async () => {
+  beforeEach(async () => {
     database = await createTestDatabase();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await database.drop();
   });
 

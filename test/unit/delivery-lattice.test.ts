@@ -8,6 +8,7 @@ import {
   addCounters,
 } from '../../src/domain/delivery-lattice';
 import type { EvidenceKind } from '../../src/domain/delivery-lattice';
+import * as model from '../support/lattice-model';
 
 const flagsOf = (...kinds: EvidenceKind[]) => kinds.reduce((f, k) => f | Evidence[k], 0);
 
@@ -33,8 +34,34 @@ describe('which counters a contact counts in (docs/lattice.md)', () => {
   });
 });
 
+/** Every set of kinds (64 of them), with its flags as the implementation stores them. */
+const allKindSets = Array.from({ length: 2 ** model.KINDS.length }, (_, bits) => {
+  const kinds = model.KINDS.filter((_, i) => bits & (1 << i));
+  return { kinds, flags: flagsOf(...kinds) };
+});
+
+/** The implementation's per-contact counters, as the model counts a contact with these kinds. */
+function modelCounters(kinds: readonly model.Kind[]) {
+  const counts = model.countsIn(new Set(kinds));
+  return {
+    touched: counts.pending ? 0 : 1,
+    sent: +counts.sent,
+    delivered: +counts.delivered,
+    read: +counts.read,
+    clicked: +counts.clicked,
+    replied: +counts.replied,
+    failed: +counts.failed,
+  };
+}
+
 describe('invariants over every flag set', () => {
-  const allFlagSets = Array.from({ length: 64 }, (_, f) => f);
+  const allFlagSets = allKindSets.map((s) => s.flags);
+
+  it('every set of kinds counts where the model of the table says', () => {
+    for (const { kinds, flags } of allKindSets) {
+      expect([kinds, countersOfContact(flags)]).toEqual([kinds, modelCounters(kinds)]);
+    }
+  });
 
   it('sent >= delivered >= read >= clicked, read >= replied, delivered + failed <= 1', () => {
     for (const flags of allFlagSets) {
@@ -48,10 +75,14 @@ describe('invariants over every flag set', () => {
     }
   });
 
-  it('a delta applied to the counters of before gives the counters of after', () => {
-    for (const before of allFlagSets) {
-      for (const after of allFlagSets) {
-        expect(addCounters(countersOfContact(before), counterDelta(before, after))).toEqual(countersOfContact(after));
+  it('the delta between two sets of kinds is the difference of their counts in the model', () => {
+    for (const before of allKindSets) {
+      for (const after of allKindSets) {
+        const from = modelCounters(before.kinds);
+        const to = modelCounters(after.kinds);
+        const expected = Object.fromEntries(Object.entries(to).map(([k, n]) => [k, n - from[k as keyof typeof from]]));
+        expect(counterDelta(before.flags, after.flags)).toEqual(expected);
+        expect(addCounters(countersOfContact(before.flags), counterDelta(before.flags, after.flags))).toEqual(to);
       }
     }
   });
