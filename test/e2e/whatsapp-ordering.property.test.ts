@@ -159,7 +159,7 @@ describe('webhook order does not matter (property, through HTTP)', () => {
               }),
           );
           expect(n).toBe(unregisteredFacts.size);
-          // Last, so that a miss here says success alone is off: sent and not failed (DESIGN section 1).
+          // Last, so that a miss here says success alone is off: sent and not failed (docs/lattice.md).
           expect(rest.success_count).toBe(expected.success);
         },
       ),

@@ -1,5 +1,5 @@
 /**
- * The oracle of every property test: DESIGN section 1 written out as plainly as possible, from the
+ * The oracle of every property test: docs/lattice.md written out as plainly as possible, from the
  * contract's table alone. It imports nothing from src/ on purpose: a test that asks the
  * implementation's own functions for the expected answer cannot catch a mistake in them.
  *
@@ -8,7 +8,7 @@
  * cannot matter here by construction; the implementation has to earn that property.
  */
 
-/** The evidence kinds of DESIGN section 1. */
+/** The evidence kinds of docs/lattice.md. */
 export const KINDS = ['SENT', 'DELIVERED', 'READ', 'CLICKED', 'REPLIED', 'FAILED'] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -68,7 +68,7 @@ export function contactsOf<K>(facts: Iterable<readonly [K, ModelFact]>): Map<K, 
 export const FIELDS = ['sent', 'delivered', 'read', 'clicked', 'replied', 'failed', 'success', 'pending'] as const;
 export type Field = (typeof FIELDS)[number];
 
-/** Which fields a contact with these kinds counts in: the table of DESIGN section 1, row by row. */
+/** Which fields a contact with these kinds counts in: the table of docs/lattice.md, row by row. */
 export function countsIn(kinds: ReadonlySet<Kind>): Record<Field, boolean> {
   const any = (...of: Kind[]) => of.some((kind) => kinds.has(kind));
   const sent = any('SENT', 'DELIVERED', 'READ', 'CLICKED', 'REPLIED');
@@ -137,7 +137,7 @@ export function describeContact(contact: ModelContact) {
   };
 }
 
-/** The event types of the dispatcher (DESIGN section 5) and the kind each proves. */
+/** The event types of the dispatcher (docs/rest.md) and the kind each proves. */
 export const KIND_OF_DISPATCHER_TYPE = {
   'message.sent': 'SENT',
   'message.delivered': 'DELIVERED',

@@ -78,7 +78,7 @@ function applyInBatches(facts: readonly (readonly [number, ModelFact])[], batche
   return { states, total };
 }
 
-describe('a contact state holds what the model of DESIGN section 1 says', () => {
+describe('a contact state holds what the model of docs/lattice.md says', () => {
   it('any order and any repeats of the same facts end in the state of the model', () => {
     fc.assert(
       fc.property(
@@ -176,7 +176,7 @@ describe('incremental counters equal the model (the stored-counter invariant, in
           failedCount: expected.failed,
           pendingCount: expected.pending,
         });
-        // Last, so that a miss here says success alone is off: sent and not failed (DESIGN section 1).
+        // Last, so that a miss here says success alone is off: sent and not failed (docs/lattice.md).
         expect(successCount).toBe(expected.success);
       }),
       { numRuns: RUNS },
