@@ -11,6 +11,7 @@ import type { Config } from './config';
 import type { GraphQLContext } from './graphql/context';
 import { MAX_TOKENS, graphQLArmor } from './graphql/armor';
 import { formatGraphQLError, serviceUnavailableStatusPlugin } from './graphql/errors';
+import { storableInputPlugin } from './graphql/input-rule';
 import { buildGatewaySchema } from './graphql/schema';
 import { CampaignStatsRest } from './http/campaign-stats.rest';
 import { registerDispatcherEvents } from './http/dispatcher-events.rest';
@@ -19,6 +20,7 @@ import { attachLiveServer } from './http/graphql-ws.server';
 import { registerGraphQL } from './http/graphql.http';
 import { createMetrics } from './http/metrics';
 import { registerOperations } from './http/operations.routes';
+import type { EdgeTimeouts } from './http/server';
 import { createHttpServer } from './http/server';
 import { registerWhatsAppWebhook } from './http/whatsapp.webhook';
 import { DeliveryPipeline } from './ingest/delivery-pipeline';
@@ -47,6 +49,8 @@ export type AppConfig = Pick<
   Partial<Pick<Config, 'maxConnections' | 'publicUrl'>> & {
     /** WebSocket limits; the defaults suit production */
     live?: LiveServerOptions;
+    /** slow-client limits of the HTTP edge; the defaults suit production */
+    timeouts?: Partial<EdgeTimeouts>;
   };
 
 export interface App {
@@ -90,6 +94,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     logger,
     publicUrl: config.publicUrl ?? 'http://127.0.0.1:4000',
     maxConnections: config.maxConnections ?? 10_000,
+    ...(config.timeouts ? { timeouts: config.timeouts } : {}),
   });
   const armor = graphQLArmor();
   const apollo = new ApolloServer<GraphQLContext>({
@@ -107,6 +112,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     plugins: [
       ...armor.plugins,
       serviceUnavailableStatusPlugin(),
+      storableInputPlugin(),
       fastifyApolloDrainPlugin(http),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

@@ -13,6 +13,7 @@ import { DomainError } from '../domain/errors';
 import { MAX_TOKENS } from '../graphql/armor';
 import { createContext } from '../graphql/context';
 import { classifyError, formatGraphQLError } from '../graphql/errors';
+import { unstorableInputError } from '../graphql/input-rule';
 import type { CampaignStatsHub } from '../live/campaign-stats.hub';
 import type { Logger } from '../logger';
 
@@ -200,6 +201,8 @@ export function attachLiveServer(
         }
         const parsed = documents.get(payload.query);
         if ('errors' in parsed) return parsed.errors;
+        const inputError = unstorableInputError(parsed.document, payload.variables);
+        if (inputError) return [inputError];
         return {
           schema: deps.schema,
           document: parsed.document,

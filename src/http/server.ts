@@ -35,6 +35,17 @@ export interface HttpServerOptions {
   maxConnections: number;
   /** largest body of a route that sets none @default 1 MiB */
   bodyLimit?: number;
+  /** slow-client limits; the defaults suit production (tests shorten them) */
+  timeouts?: Partial<EdgeTimeouts>;
+}
+
+export interface EdgeTimeouts {
+  /** the request's headers must arrive within this @default 10000 */
+  headersMs: number;
+  /** the whole request within this, or 408 @default 30000 */
+  requestMs: number;
+  /** an idle keep-alive connection is closed after this @default 5000 */
+  keepAliveMs: number;
 }
 
 /** Headers within this, or the connection is cut. @default 10 s */
@@ -51,6 +62,12 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
  * @fastify/swagger from the routes' own schemas.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const timeouts: EdgeTimeouts = {
+    headersMs: HEADERS_TIMEOUT_MS,
+    requestMs: REQUEST_TIMEOUT_MS,
+    keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
+    ...options.timeouts,
+  };
   const loggerInstance: FastifyBaseLogger = options.logger.pino;
   const app = Fastify({
     loggerInstance,
@@ -61,15 +78,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     },
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
     return503OnClosing: true,
     exposeHeadRoutes: true,
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true },
     // Bodies reach the handlers as sent: no coercion, no defaults, no removed fields.
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
   });
-  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
+  app.server.headersTimeout = Math.min(timeouts.headersMs, timeouts.requestMs);
   app.server.maxConnections = options.maxConnections;
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   // What every route can answer, written into its schema before the document reads it: Node cuts
@@ -78,7 +95,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     const schema = (route.schema ??= {}) as { response?: Record<number, unknown>; security?: unknown[] };
     schema.response = {
       ...schema.response,
-      408: { description: `The request was not complete within ${REQUEST_TIMEOUT_MS / 1000} s`, type: 'null' },
+      408: { description: `The request was not complete within ${timeouts.requestMs / 1000} s`, type: 'null' },
     };
     schema.security ??= [];
   });
@@ -131,9 +148,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     );
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) =>
-    sendError(request, reply, classifyError(error), options.logger),
-  );
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    // A client that went away mid-request is no fault of ours, nor of the database's.
+    if (request.raw.destroyed || request.raw.readableAborted) {
+      options.logger.debug('http.client_aborted', { reqId: request.id, url: request.routeOptions.url });
+      return reply;
+    }
+    return sendError(request, reply, classifyError(error), options.logger);
+  });
   const allowed = allowedMethods(app);
   app.setNotFoundHandler((request, reply) => {
     const allow = allowed(request.url);

@@ -3,6 +3,7 @@ import { DISPATCHER_EVENT_TYPES, isDispatcherEventType } from '../domain/deliver
 import type { ItemProblem } from '../domain/errors';
 import { badInput } from '../domain/errors';
 import { isCampaignId, isE164 } from '../domain/identifiers';
+import { isInt32, unstorableTextReason } from '../domain/input-rules';
 import { isPlainObject } from '../domain/json';
 import { parseEventTime } from '../domain/event-time';
 
@@ -36,6 +37,13 @@ function parseOne(raw: unknown, index: number, receivedAt: Date, problems: ItemP
   if (!isDispatcherEventType(type)) return fail(`type must be one of ${DISPATCHER_EVENT_TYPES.join(', ')}`);
   if (id !== undefined && id !== null && (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH)) {
     return fail(`id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+  for (const [field, value] of [
+    ['id', id],
+    ['message_id', message_id],
+  ] as const) {
+    const reason = typeof value === 'string' ? unstorableTextReason(field, value) : null;
+    if (reason) return fail(reason);
   }
   if (campaign_id !== undefined && campaign_id !== null && !isCampaignId(campaign_id)) {
     return fail('campaign_id must be 24 lowercase hex characters');
@@ -72,6 +80,9 @@ function parseOne(raw: unknown, index: number, receivedAt: Date, problems: ItemP
     ) {
       return fail('error must be { "code": integer, "title": string }');
     }
+    if (!isInt32(error.code)) return fail('error.code must be an integer from -2147483648 to 2147483647');
+    const titleReason = typeof error.title === 'string' ? unstorableTextReason('error.title', error.title) : null;
+    if (titleReason) return fail(titleReason);
     deliveryError = { code: error.code as number, title: (error.title ?? '').slice(0, 500) };
   }
   return {

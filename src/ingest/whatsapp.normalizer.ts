@@ -3,6 +3,7 @@ import type { EvidenceKind } from '../domain/delivery-lattice';
 import { badInput } from '../domain/errors';
 import { isCampaignId, isE164 } from '../domain/identifiers';
 import { parseEventTime } from '../domain/event-time';
+import { isInt32, isStorableText } from '../domain/input-rules';
 import { isPlainObject } from '../domain/json';
 
 /** One piece of evidence from Meta about one of our outbound messages. */
@@ -18,7 +19,13 @@ export interface WhatsAppFact {
 
 /** Why an item of a webhook was accepted but not applied. Counted, never answered with 4xx or 5xx. */
 export type IgnoredReason =
-  'unknown_status' | 'unlinked_message' | 'malformed_item' | 'other_field' | 'reaction_removed';
+  | 'unknown_status'
+  | 'unlinked_message'
+  | 'malformed_item'
+  | 'other_field'
+  | 'reaction_removed'
+  /** a value the database cannot hold: U+0000 or a lone surrogate in text, an error code beyond int32 */
+  | 'invalid_value';
 
 export interface NormalizedWebhook {
   facts: WhatsAppFact[];
@@ -29,6 +36,8 @@ type Json = Record<string, unknown>;
 const isObject: (v: unknown) => v is Json = isPlainObject;
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const text = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 && v.length <= 512 ? v : null);
+/** A value the database could not hold, anywhere the normalizer reads: the item is skipped. */
+const unstorable = (v: unknown): boolean => typeof v === 'string' && !isStorableText(v);
 
 const STATUS_EVIDENCE: Record<string, EvidenceKind> = {
   sent: 'SENT',
@@ -45,9 +54,10 @@ function recipientOf(value: unknown): string | null {
   return isE164(phone) ? phone : null;
 }
 
-function errorOf(value: unknown): DeliveryError | undefined {
+function errorOf(value: unknown): DeliveryError | undefined | 'invalid' {
   const first = list(value)[0];
   if (!isObject(first) || !Number.isSafeInteger(first.code)) return undefined;
+  if (!isInt32(first.code) || unstorable(first.title) || unstorable(first.message)) return 'invalid';
   const title = text(first.title) ?? text(first.message) ?? '';
   return { code: first.code as number, title: title.slice(0, 500) };
 }
@@ -102,6 +112,10 @@ export function normalizeWhatsAppWebhook(body: unknown): NormalizedWebhook {
           ignore('malformed_item');
           continue;
         }
+        if (unstorable(status.id) || unstorable(status.recipient_id) || unstorable(status.biz_opaque_callback_data)) {
+          ignore('invalid_value');
+          continue;
+        }
         const messageId = text(status.id);
         const at = parseEventTime(status.timestamp);
         const evidence = typeof status.status === 'string' ? STATUS_EVIDENCE[status.status] : undefined;
@@ -114,6 +128,10 @@ export function normalizeWhatsAppWebhook(body: unknown): NormalizedWebhook {
           continue;
         }
         const error = evidence === 'FAILED' ? errorOf(status.errors) : undefined;
+        if (error === 'invalid') {
+          ignore('invalid_value');
+          continue;
+        }
         const callback = status.biz_opaque_callback_data;
         facts.push({
           messageId,
@@ -125,6 +143,12 @@ export function normalizeWhatsAppWebhook(body: unknown): NormalizedWebhook {
       for (const message of list(value.messages)) {
         if (!isObject(message)) {
           ignore('malformed_item');
+          continue;
+        }
+        const context = isObject(message.context) ? message.context : {};
+        const reaction = isObject(message.reaction) ? message.reaction : {};
+        if (unstorable(context.id) || unstorable(reaction.message_id)) {
+          ignore('invalid_value');
           continue;
         }
         const at = parseEventTime(message.timestamp);

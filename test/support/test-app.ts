@@ -1,5 +1,6 @@
 import type { App, AppConfig } from '../../src/app';
 import { buildApp } from '../../src/app';
+import type { Logger } from '../../src/logger';
 import { createLogger } from '../../src/logger';
 import { openTestDatabase } from './database';
 import { openDatabase } from '../../src/store/data-source';
@@ -25,9 +26,10 @@ export async function startTestApp(
   config: Partial<AppConfig> = {},
   /** another instance on this app's database, sharing nothing else */
   sharedWith?: TestApp,
+  /** where its logs go (silent by default, or TEST_LOG_LEVEL) */
+  logger: Logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent'),
 ): Promise<TestApp> {
   const database = sharedWith ? await openSharedDatabase(sharedWith.databaseUrl) : await openTestDatabase();
-  const logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent');
   const app = await buildApp(
     {
       rateLimitRps: 0,
