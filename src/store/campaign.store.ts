@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { CampaignRecord, FailureReasonCount } from '../domain/campaign-stats';
 import type { CampaignStatus, StatusTimes } from '../domain/campaign-status';
+import { countsInSql } from './lattice.sql';
 
 /** Anything that runs SQL: the data source, or a transaction's entity manager. */
 export type Queryable = Pick<DataSource | EntityManager, 'query'>;
@@ -204,8 +205,8 @@ export class CampaignStore {
                 LEAST(first_read_at, first_clicked_at, first_replied_at) AS read,
                 first_clicked_at AS clicked,
                 first_replied_at AS replied,
-                CASE WHEN flags & 32 <> 0 AND flags & 30 = 0 THEN first_failed_at END AS failed
-         FROM campaign_contacts WHERE campaign_id = $1 AND flags <> 0),
+                CASE WHEN ${countsInSql('failed')} THEN first_failed_at END AS failed
+         FROM campaign_contacts WHERE campaign_id = $1 AND ${countsInSql('touched')}),
        e AS (
          SELECT 'sent' AS k, sent AS at FROM c UNION ALL SELECT 'delivered', delivered FROM c
          UNION ALL SELECT 'read', read FROM c UNION ALL SELECT 'clicked', clicked FROM c

@@ -13,6 +13,17 @@ const TABLES = [
   'workspaces',
 ];
 
+const FUNCTIONS = [
+  'lattice_counts_clicked',
+  'lattice_counts_delivered',
+  'lattice_counts_failed',
+  'lattice_counts_read',
+  'lattice_counts_replied',
+  'lattice_counts_sent',
+  'lattice_counts_touched',
+  'lattice_stage',
+];
+
 describe('migrations on real PostgreSQL', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   beforeAll(async () => {
@@ -32,16 +43,31 @@ describe('migrations on real PostgreSQL', () => {
             `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations' ORDER BY 1`,
           )
         ).map((r: { table_name: string }) => r.table_name);
+      const functions = async () =>
+        (
+          await db.query(
+            `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = 'public' ORDER BY 1`,
+          )
+        ).map((r: { proname: string }) => r.proname);
       expect(await tables()).toEqual([]);
+      expect(await functions()).toEqual([]);
       expect(await db.showMigrations()).toBe(true);
       await db.runMigrations();
       expect(await tables()).toEqual(TABLES);
+      expect(await functions()).toEqual(FUNCTIONS);
       expect(await db.showMigrations()).toBe(false);
+      // The last migration alone: its functions go, the tables stay.
+      await db.undoLastMigration();
+      expect(await functions()).toEqual([]);
+      expect(await tables()).toEqual(TABLES);
+      expect(await db.showMigrations()).toBe(true);
       while ((await db.query(`SELECT count(*)::int AS n FROM schema_migrations`))[0].n > 0)
         await db.undoLastMigration();
       expect(await tables()).toEqual([]);
       await db.runMigrations();
       expect(await tables()).toEqual(TABLES);
+      expect(await functions()).toEqual(FUNCTIONS);
     } finally {
       await db.destroy();
     }
