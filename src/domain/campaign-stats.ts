@@ -7,20 +7,26 @@ export interface FailureReasonCount extends DeliveryError {
   count: number;
 }
 
-/** The stored facts of a campaign that its stats are computed from (one row read, O(1)). */
+/** A campaign's stored counters: one row, moved with its contacts, so a read is O(1). */
+export interface CampaignCounts extends DeliveryCounters {
+  totalContacts: number;
+  /** when the numbers last changed */
+  updatedAt: Date;
+}
+
+/**
+ * The stored facts of a campaign that its stats are computed from. The store hands its TypeORM
+ * entities (a campaign with its counters row), which have this shape; the domain needs no more.
+ */
 export interface CampaignRecord {
   id: string;
-  workspaceId: string;
   name: string;
   status: CampaignStatus;
   createdAt: Date;
   scheduledAt: Date | null;
   startedAt: Date | null;
   completedAt: Date | null;
-  totalContacts: number;
-  counters: DeliveryCounters;
-  /** when the numbers last changed */
-  updatedAt: Date;
+  counters: CampaignCounts;
 }
 
 /** Every stats field of DESIGN section 8, computed from a record. */
@@ -54,9 +60,10 @@ export function rate(numerator: number, denominator: number): number {
   return denominator === 0 ? 0 : numerator / denominator;
 }
 
+/** Every stats field of a campaign from its stored facts (DESIGN sections 1 and 8). */
 export function campaignStats(record: CampaignRecord): CampaignStats {
   const c = record.counters;
-  const total = record.totalContacts;
+  const total = c.totalContacts;
   return {
     campaignId: record.id,
     name: record.name,
@@ -79,7 +86,7 @@ export function campaignStats(record: CampaignRecord): CampaignStats {
     scheduledAt: record.scheduledAt,
     startedAt: record.startedAt,
     completedAt: record.completedAt,
-    updatedAt: record.updatedAt,
+    updatedAt: c.updatedAt,
   };
 }
 

@@ -1,4 +1,6 @@
-import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { Relation } from 'typeorm';
+import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { CampaignStatus } from '../domain/campaign-status';
 
 // TypeORM entities: the persistence shape only. GraphQL types live in src/graphql and never
 // carry these decorators. The schema itself is made by the migrations, never by synchronize.
@@ -50,7 +52,7 @@ export class CampaignEntity {
   name!: string;
 
   @Column({ type: 'text' })
-  status!: string;
+  status!: CampaignStatus;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
@@ -66,6 +68,10 @@ export class CampaignEntity {
 
   @Column({ name: 'failure_reason', type: 'text', nullable: true })
   failureReason!: string | null;
+
+  /** its counters row, when loaded with it (every read that shows stats does) */
+  @OneToOne(() => CampaignCountersEntity, (counters) => counters.campaign)
+  counters?: Relation<CampaignCountersEntity>;
 }
 
 /** One row per campaign, moved in the same transaction as the contacts it counts: O(1) reads. */
@@ -73,6 +79,10 @@ export class CampaignEntity {
 export class CampaignCountersEntity {
   @PrimaryColumn({ name: 'campaign_id', type: 'char', length: 24 })
   campaignId!: string;
+
+  @OneToOne(() => CampaignEntity, (campaign) => campaign.counters)
+  @JoinColumn({ name: 'campaign_id' })
+  campaign?: Relation<CampaignEntity>;
 
   @Column({ name: 'total_contacts', type: 'integer', default: 0 })
   totalContacts!: number;

@@ -1,18 +1,27 @@
 import { campaignStats, rate, sortFailureReasons } from '../../src/domain/campaign-stats';
 import type { CampaignRecord } from '../../src/domain/campaign-stats';
+import type { DeliveryCounters } from '../../src/domain/delivery-lattice';
 
-const record = (over: Partial<CampaignRecord['counters']>, total: number): CampaignRecord => ({
+const record = (over: Partial<DeliveryCounters>, total: number): CampaignRecord => ({
   id: '507f1f77bcf86cd799439060',
-  workspaceId: '1',
   name: 'Summer Sale Blast',
   status: 'completed',
   createdAt: new Date('2026-06-15T10:00:00Z'),
   scheduledAt: null,
   startedAt: new Date('2026-06-15T10:05:00Z'),
   completedAt: new Date('2026-06-15T10:45:00Z'),
-  totalContacts: total,
-  counters: { touched: 0, sent: 0, delivered: 0, read: 0, clicked: 0, replied: 0, failed: 0, ...over },
-  updatedAt: new Date('2026-06-15T10:45:00Z'),
+  counters: {
+    totalContacts: total,
+    touched: 0,
+    sent: 0,
+    delivered: 0,
+    read: 0,
+    clicked: 0,
+    replied: 0,
+    failed: 0,
+    ...over,
+    updatedAt: new Date('2026-06-15T10:45:00Z'),
+  },
 });
 
 describe('stats arithmetic', () => {
