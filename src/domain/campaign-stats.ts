@@ -1,4 +1,5 @@
 import type { DeliveryCounters } from './delivery-lattice';
+import { succeeded } from './delivery-lattice';
 import type { CampaignStatus } from './campaign-status';
 import type { DeliveryError } from './delivery-event';
 
@@ -75,7 +76,7 @@ export function campaignStats(record: CampaignRecord): CampaignStats {
     clickedCount: c.clicked,
     failedCount: c.failed,
     repliedCount: c.replied,
-    successCount: total - c.failed,
+    successCount: succeeded(c),
     pendingCount: total - c.touched,
     deliveryRate: rate(c.delivered, c.sent),
     readRate: rate(c.read, c.delivered),
