@@ -155,16 +155,21 @@ async function statementsPerPage(databaseUrl: string, key: string): Promise<Reco
     }).then((r) => r.json());
   const counts: Record<number, number> = {};
   await ask(1); // the key lookup is cached after this
-  for (const n of [5, 20, 50]) {
-    let statements = 0;
-    const original = db.query.bind(db);
-    db.query = ((...args: Parameters<typeof db.query>) => {
-      statements++;
-      return original(...args);
-    }) as typeof db.query;
-    await ask(n);
-    db.query = original;
-    counts[n] = statements;
+  // Counted where every statement goes, whatever sends it (raw SQL, repositories, the pg pool).
+  const original = Client.prototype.query;
+  let statements = 0;
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    statements++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    for (const n of [5, 20, 50]) {
+      statements = 0;
+      await ask(n);
+      counts[n] = statements;
+    }
+  } finally {
+    Client.prototype.query = original;
   }
   await app.stop();
   await db.destroy();
