@@ -1,5 +1,5 @@
 import type { ContactStage, DeliveryCounters, EvidenceKind } from '../../src/domain/delivery-lattice';
-import { Evidence, countersOfContact, stageOf, succeeded } from '../../src/domain/delivery-lattice';
+import { CONTACT_STAGES, Evidence, countersOfContact, stageOf, succeeded } from '../../src/domain/delivery-lattice';
 import { countsInSql, stageSql } from '../../src/store/lattice.sql';
 import { openTestDatabase } from '../support/database';
 
@@ -77,6 +77,8 @@ describe('the lattice in SQL equals the lattice in TypeScript, over all 64 flag 
       expect([flags, counters]).toEqual([flags, Object.fromEntries(COUNTERS.map((name) => [name, expected[name]]))]);
       expect([flags, stage]).toEqual([flags, expected.stage]);
     }
+    // every stage is reached by some flag set, and no other text comes out
+    expect(new Set(rows.map((row) => row.stage))).toEqual(new Set(CONTACT_STAGES));
   });
 
   it('the SQL helpers call those functions', () => {
