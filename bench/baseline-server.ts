@@ -6,9 +6,11 @@ import { Pool } from 'pg';
 const [mode, databaseUrl, poolSize] = process.argv.slice(2);
 const pool = mode === 'sql' ? new Pool({ connectionString: databaseUrl, max: Number(poolSize ?? 10) }) : null;
 const CONSTANT = JSON.stringify({ status: 'success', campaign_id: '507f1f77bcf86cd799439060', sent_count: 1998 });
+// The text of FIND_RECORD in src/store/campaign.store.ts.
 const STATS_SQL = `
   SELECT c.id, c.workspace_id, c.name, c.status, c.created_at, c.scheduled_at, c.started_at, c.completed_at,
-         k.total_contacts, k.touched, k.sent, k.delivered, k.read, k.clicked, k.replied, k.failed, k.updated_at
+         c.failure_reason, k.total_contacts, k.touched, k.sent, k.delivered, k.read, k.clicked, k.replied,
+         k.failed, k.updated_at
   FROM campaigns c JOIN campaign_counters k ON k.campaign_id = c.id
   WHERE c.id = $1 AND c.workspace_id = $2`;
 

@@ -1,10 +1,10 @@
-import type { CampaignRecord, CampaignStats, FailureReasonCount } from '../domain/campaign-stats';
+import type { CampaignStats, FailureReasonCount } from '../domain/campaign-stats';
 import { campaignStats, sortFailureReasons } from '../domain/campaign-stats';
 import type { CampaignStatus } from '../domain/campaign-status';
 import { acceptsContacts, planStatusMove } from '../domain/campaign-status';
 import { badInput, campaignNotFound } from '../domain/errors';
 import { isCampaignId, newCampaignId, normalizeContacts } from '../domain/identifiers';
-import type { CampaignCursor, CampaignStore, TimelineRow } from '../store/campaign.store';
+import type { CampaignCursor, CampaignStore, CampaignWithCounters, TimelineRow } from '../store/campaign.store';
 import type { StatsChangedListener } from '../store/stats-notify';
 import { notifyStatsChanged } from '../store/stats-notify';
 
@@ -18,7 +18,7 @@ const MAX_NAME_LENGTH = 200;
 const SHOWN_INVALID = 20;
 
 export interface CampaignPage {
-  records: CampaignRecord[];
+  records: CampaignWithCounters[];
   hasNextPage: boolean;
 }
 
@@ -63,7 +63,7 @@ export class CampaignsService {
   async create(
     workspaceId: string,
     input: { name: string; contacts: readonly unknown[]; scheduledAt?: Date | null },
-  ): Promise<CampaignRecord> {
+  ): Promise<CampaignWithCounters> {
     const name = input.name.trim();
     if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
       throw badInput(`name must be 1 to ${MAX_NAME_LENGTH} characters`);
@@ -84,7 +84,11 @@ export class CampaignsService {
     return this.record(workspaceId, id);
   }
 
-  async addContacts(workspaceId: string, campaignId: string, contacts: readonly unknown[]): Promise<CampaignRecord> {
+  async addContacts(
+    workspaceId: string,
+    campaignId: string,
+    contacts: readonly unknown[],
+  ): Promise<CampaignWithCounters> {
     checkCampaignId(campaignId);
     const phones = checkedContacts(contacts);
     const added = await this.store.transaction(async (tx) => {
@@ -105,7 +109,7 @@ export class CampaignsService {
     campaignId: string,
     to: CampaignStatus,
     options: { at?: Date; reason?: string | null } = {},
-  ): Promise<CampaignRecord> {
+  ): Promise<CampaignWithCounters> {
     checkCampaignId(campaignId);
     await this.store.transaction(async (tx) => {
       const from = await this.store.lockStatus(tx, workspaceId, campaignId);
@@ -119,7 +123,7 @@ export class CampaignsService {
   }
 
   /** The stored record; NOT_FOUND when missing or another workspace's, BAD_USER_INPUT for a bad id. */
-  async record(workspaceId: string, campaignId: string): Promise<CampaignRecord> {
+  async record(workspaceId: string, campaignId: string): Promise<CampaignWithCounters> {
     checkCampaignId(campaignId);
     const record = await this.store.findRecord(workspaceId, campaignId);
     if (!record) throw campaignNotFound();
@@ -127,7 +131,7 @@ export class CampaignsService {
   }
 
   /** Like {@link record}, but null for a well-formed id that is missing or another workspace's. */
-  async findRecord(workspaceId: string, campaignId: string): Promise<CampaignRecord | null> {
+  async findRecord(workspaceId: string, campaignId: string): Promise<CampaignWithCounters | null> {
     checkCampaignId(campaignId);
     return this.store.findRecord(workspaceId, campaignId);
   }

@@ -1,4 +1,5 @@
 import type { DeliveryCounters } from './delivery-lattice';
+import { succeeded } from './delivery-lattice';
 import type { CampaignStatus } from './campaign-status';
 import type { DeliveryError } from './delivery-event';
 
@@ -7,20 +8,26 @@ export interface FailureReasonCount extends DeliveryError {
   count: number;
 }
 
-/** The stored facts of a campaign that its stats are computed from (one row read, O(1)). */
+/** A campaign's stored counters: one row, moved with its contacts, so a read is O(1). */
+export interface CampaignCounts extends DeliveryCounters {
+  totalContacts: number;
+  /** when the numbers last changed */
+  updatedAt: Date;
+}
+
+/**
+ * The stored facts of a campaign that its stats are computed from. The store hands its TypeORM
+ * entities (a campaign with its counters row), which have this shape; the domain needs no more.
+ */
 export interface CampaignRecord {
   id: string;
-  workspaceId: string;
   name: string;
   status: CampaignStatus;
   createdAt: Date;
   scheduledAt: Date | null;
   startedAt: Date | null;
   completedAt: Date | null;
-  totalContacts: number;
-  counters: DeliveryCounters;
-  /** when the numbers last changed */
-  updatedAt: Date;
+  counters: CampaignCounts;
 }
 
 /** Every stats field of docs/graphql.md, computed from a record. */
@@ -54,9 +61,10 @@ export function rate(numerator: number, denominator: number): number {
   return denominator === 0 ? 0 : numerator / denominator;
 }
 
+/** Every stats field of a campaign from its stored facts (DESIGN sections 1 and 8). */
 export function campaignStats(record: CampaignRecord): CampaignStats {
   const c = record.counters;
-  const total = record.totalContacts;
+  const total = c.totalContacts;
   return {
     campaignId: record.id,
     name: record.name,
@@ -68,7 +76,7 @@ export function campaignStats(record: CampaignRecord): CampaignStats {
     clickedCount: c.clicked,
     failedCount: c.failed,
     repliedCount: c.replied,
-    successCount: total - c.failed,
+    successCount: succeeded(c),
     pendingCount: total - c.touched,
     deliveryRate: rate(c.delivered, c.sent),
     readRate: rate(c.read, c.delivered),
@@ -79,7 +87,7 @@ export function campaignStats(record: CampaignRecord): CampaignStats {
     scheduledAt: record.scheduledAt,
     startedAt: record.startedAt,
     completedAt: record.completedAt,
-    updatedAt: record.updatedAt,
+    updatedAt: c.updatedAt,
   };
 }
 

@@ -37,7 +37,8 @@ export class CampaignStats {
   @Field(() => Int) clickedCount!: number;
   @Field(() => Int) failedCount!: number;
   @Field(() => Int) repliedCount!: number;
-  @Field(() => Int, { description: 'totalContacts - failedCount' }) successCount!: number;
+  @Field(() => Int, { description: 'contacts counted in sentCount and not in failedCount' })
+  successCount!: number;
   @Field(() => Int, { description: 'targeted, no outcome yet' }) pendingCount!: number;
   @Field(() => Float, { description: 'delivered / sent (0 when sent is 0)' }) deliveryRate!: number;
   @Field(() => Float, { description: 'read / delivered' }) readRate!: number;

@@ -24,8 +24,6 @@ export interface PipelineOptions {
   maxBatchFacts?: number;
   /** transactions under way at once: one, since every batch ends on its campaigns' counters rows anyway @default 1 */
   maxInFlight?: number;
-  /** parked facts older than this are dropped @default 168 */
-  parkedRetentionHours?: number;
 }
 
 interface Pending {

@@ -1,7 +1,11 @@
-import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { Relation } from 'typeorm';
+import { Column, Entity, JoinColumn, OneToOne, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { CampaignStatus } from '../domain/campaign-status';
 
 // TypeORM entities: the persistence shape only. GraphQL types live in src/graphql and never
 // carry these decorators. The schema itself is made by the migrations, never by synchronize.
+// Only what the code reads or writes through TypeORM is mapped: the contacts, message ids,
+// event ids and parked facts are the set-based ingest path's, in plain SQL (delivery.store.ts).
 
 @Entity('workspaces')
 export class WorkspaceEntity {
@@ -50,7 +54,7 @@ export class CampaignEntity {
   name!: string;
 
   @Column({ type: 'text' })
-  status!: string;
+  status!: CampaignStatus;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
@@ -66,6 +70,10 @@ export class CampaignEntity {
 
   @Column({ name: 'failure_reason', type: 'text', nullable: true })
   failureReason!: string | null;
+
+  /** its counters row, when loaded with it (every read that shows stats does) */
+  @OneToOne(() => CampaignCountersEntity, (counters) => counters.campaign)
+  counters?: Relation<CampaignCountersEntity>;
 }
 
 /** One row per campaign, moved in the same transaction as the contacts it counts: O(1) reads. */
@@ -73,6 +81,10 @@ export class CampaignEntity {
 export class CampaignCountersEntity {
   @PrimaryColumn({ name: 'campaign_id', type: 'char', length: 24 })
   campaignId!: string;
+
+  @OneToOne(() => CampaignEntity, (campaign) => campaign.counters)
+  @JoinColumn({ name: 'campaign_id' })
+  campaign?: Relation<CampaignEntity>;
 
   @Column({ name: 'total_contacts', type: 'integer', default: 0 })
   totalContacts!: number;
@@ -102,65 +114,6 @@ export class CampaignCountersEntity {
   updatedAt!: Date;
 }
 
-@Entity('campaign_contacts')
-export class CampaignContactEntity {
-  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
-  id!: string;
-
-  @Column({ name: 'campaign_id', type: 'char', length: 24 })
-  campaignId!: string;
-
-  @Column({ type: 'text', collation: 'C' })
-  phone!: string;
-
-  /** evidence bit set, see src/domain/delivery-lattice.ts */
-  @Column({ type: 'smallint', default: 0 })
-  flags!: number;
-
-  @Column({ name: 'first_sent_at', type: 'timestamptz', nullable: true })
-  firstSentAt!: Date | null;
-
-  @Column({ name: 'first_delivered_at', type: 'timestamptz', nullable: true })
-  firstDeliveredAt!: Date | null;
-
-  @Column({ name: 'first_read_at', type: 'timestamptz', nullable: true })
-  firstReadAt!: Date | null;
-
-  @Column({ name: 'first_clicked_at', type: 'timestamptz', nullable: true })
-  firstClickedAt!: Date | null;
-
-  @Column({ name: 'first_replied_at', type: 'timestamptz', nullable: true })
-  firstRepliedAt!: Date | null;
-
-  @Column({ name: 'first_failed_at', type: 'timestamptz', nullable: true })
-  firstFailedAt!: Date | null;
-
-  @Column({ name: 'failure_code', type: 'integer', nullable: true })
-  failureCode!: number | null;
-
-  @Column({ name: 'failure_title', type: 'text', nullable: true })
-  failureTitle!: string | null;
-
-  @Column({ name: 'failure_at', type: 'timestamptz', nullable: true })
-  failureAt!: Date | null;
-}
-
-/** WhatsApp message ids (`wamid…`) registered by the dispatcher, one or more per contact. */
-@Entity('contact_messages')
-export class ContactMessageEntity {
-  @PrimaryColumn({ name: 'whatsapp_message_id', type: 'text', collation: 'C' })
-  whatsappMessageId!: string;
-
-  @Column({ name: 'contact_id', type: 'bigint' })
-  contactId!: string;
-
-  @Column({ name: 'campaign_id', type: 'char', length: 24 })
-  campaignId!: string;
-
-  @Column({ name: 'registered_at', type: 'timestamptz', default: () => 'now()' })
-  registeredAt!: Date;
-}
-
 /** Failed contacts per WhatsApp error code, moved with the counters. */
 @Entity('campaign_failure_reasons')
 export class CampaignFailureReasonEntity {
@@ -177,53 +130,10 @@ export class CampaignFailureReasonEntity {
   contacts!: number;
 }
 
-/** Dispatcher event ids already applied, per workspace, so a resent event is skipped. */
-@Entity('ingested_events')
-export class IngestedEventEntity {
-  @PrimaryColumn({ name: 'workspace_id', type: 'bigint' })
-  workspaceId!: string;
-
-  @PrimaryColumn({ name: 'event_id', type: 'text', collation: 'C' })
-  eventId!: string;
-
-  @Column({ name: 'received_at', type: 'timestamptz', default: () => 'now()' })
-  receivedAt!: Date;
-}
-
-/** A WhatsApp fact waiting for its message id to be registered (see the ParkedDeliveries migration). */
-@Entity('parked_deliveries')
-export class ParkedDeliveryEntity {
-  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
-  id!: string;
-
-  @Column({ name: 'whatsapp_message_id', type: 'text', collation: 'C' })
-  whatsappMessageId!: string;
-
-  /** one bit of the evidence set */
-  @Column({ type: 'smallint' })
-  evidence!: number;
-
-  @Column({ name: 'occurred_at', type: 'timestamptz' })
-  occurredAt!: Date;
-
-  @Column({ name: 'error_code', type: 'integer', nullable: true })
-  errorCode!: number | null;
-
-  @Column({ name: 'error_title', type: 'text', nullable: true })
-  errorTitle!: string | null;
-
-  @Column({ name: 'received_at', type: 'timestamptz', default: () => 'now()' })
-  receivedAt!: Date;
-}
-
 export const ENTITIES = [
-  ParkedDeliveryEntity,
   WorkspaceEntity,
   ApiKeyEntity,
   CampaignEntity,
   CampaignCountersEntity,
-  CampaignContactEntity,
-  ContactMessageEntity,
   CampaignFailureReasonEntity,
-  IngestedEventEntity,
 ];

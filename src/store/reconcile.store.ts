@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { COUNTER_NAMES } from '../domain/delivery-lattice';
 import type { DeliveryCounters } from '../domain/delivery-lattice';
+import { RECOUNT_COLUMNS, countsInSql } from './lattice.sql';
 
 /** One campaign's stored numbers against a recount over its contacts. */
 export interface CampaignDrift {
@@ -12,15 +13,6 @@ export interface CampaignDrift {
   drift: boolean;
   fixed: boolean;
 }
-
-const COUNTS = `count(*)::int AS total_contacts,
-  count(*) FILTER (WHERE flags <> 0)::int AS touched,
-  count(*) FILTER (WHERE flags & 31 <> 0)::int AS sent,
-  count(*) FILTER (WHERE flags & 30 <> 0)::int AS delivered,
-  count(*) FILTER (WHERE flags & 28 <> 0)::int AS read,
-  count(*) FILTER (WHERE flags & 8 <> 0)::int AS clicked,
-  count(*) FILTER (WHERE flags & 16 <> 0)::int AS replied,
-  count(*) FILTER (WHERE flags & 32 <> 0 AND flags & 30 = 0)::int AS failed`;
 
 /**
  * Recounts campaigns from their contacts and compares with the stored counters and failure
@@ -44,16 +36,17 @@ export async function reconcileCampaigns(
           `SELECT total_contacts, ${COUNTER_NAMES.join(', ')} FROM campaign_counters WHERE campaign_id = $1 FOR UPDATE`,
           [campaignId],
         );
-        const [recounted]: Counts[] = await tx.query(`SELECT ${COUNTS} FROM campaign_contacts WHERE campaign_id = $1`, [
-          campaignId,
-        ]);
+        const [recounted]: Counts[] = await tx.query(
+          `SELECT ${RECOUNT_COLUMNS} FROM campaign_contacts WHERE campaign_id = $1`,
+          [campaignId],
+        );
         const reasonRows: { code: number; contacts: number }[] = await tx.query(
           `SELECT code, contacts FROM campaign_failure_reasons WHERE campaign_id = $1 AND contacts <> 0`,
           [campaignId],
         );
         const recountRows: { code: number; title: string; contacts: number }[] = await tx.query(
           `SELECT coalesce(failure_code, 0) AS code, min(coalesce(failure_title, 'Unknown error')) AS title, count(*)::int AS contacts
-           FROM campaign_contacts WHERE campaign_id = $1 AND flags & 32 <> 0 AND flags & 30 = 0 GROUP BY 1`,
+           FROM campaign_contacts WHERE campaign_id = $1 AND ${countsInSql('failed')} GROUP BY 1`,
           [campaignId],
         );
         const storedReasons = Object.fromEntries(reasonRows.map((r) => [r.code, r.contacts]));

@@ -22,11 +22,11 @@ export class WorkspaceStore {
 
   /** The workspace id of a live key, by its hash. */
   async workspaceOfKeyHash(keyHash: string): Promise<string | null> {
-    const rows: { workspace_id: string }[] = await this.db.query(
-      `SELECT workspace_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [keyHash],
-    );
-    return rows[0]?.workspace_id ?? null;
+    const key = await this.db.getRepository(ApiKeyEntity).findOne({
+      select: { id: true, workspaceId: true },
+      where: { keyHash, revokedAt: IsNull() },
+    });
+    return key?.workspaceId ?? null;
   }
 
   /** Revokes the live keys starting with `prefix`; returns how many. */

@@ -1,5 +1,5 @@
 import type { CampaignsService } from '../../src/campaigns/campaigns.service';
-import type { CampaignRecord } from '../../src/domain/campaign-stats';
+import type { CampaignWithCounters } from '../../src/store/campaign.store';
 
 let sequence = 0;
 
@@ -13,7 +13,7 @@ export function createCampaign(
   campaigns: CampaignsService,
   workspaceId: string,
   options: { name?: string; contacts?: string[]; count?: number } = {},
-): Promise<CampaignRecord> {
+): Promise<CampaignWithCounters> {
   return campaigns.create(workspaceId, {
     name: options.name ?? `Campaign ${++sequence}`,
     contacts: options.contacts ?? phones(options.count ?? 10),

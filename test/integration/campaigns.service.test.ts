@@ -2,6 +2,7 @@ import { ApiKeysService } from '../../src/auth/api-keys.service';
 import { CampaignsService, encodeCursor } from '../../src/campaigns/campaigns.service';
 import { DomainError } from '../../src/domain/errors';
 import { CampaignStore } from '../../src/store/campaign.store';
+import { CampaignCountersEntity, CampaignEntity } from '../../src/store/entities';
 import { WorkspaceStore } from '../../src/store/workspace.store';
 import { createCampaign, phones } from '../factories/campaign.factory';
 import { openTestDatabase } from '../support/database';
@@ -37,7 +38,7 @@ describe('campaigns on real PostgreSQL', () => {
       name: 'Big',
       contacts: [...contacts.slice(0, 99_990), ...contacts.slice(0, 10)],
     });
-    expect(record.totalContacts).toBe(99_990);
+    expect(record.counters.totalContacts).toBe(99_990);
     const [{ n }] = await database.db.query(`SELECT count(*)::int AS n FROM campaign_contacts WHERE campaign_id = $1`, [
       record.id,
     ]);
@@ -63,11 +64,11 @@ describe('campaigns on real PostgreSQL', () => {
     const contacts = phones(5);
     const record = await createCampaign(campaigns, workspaceId, { contacts: contacts.slice(0, 3) });
     const added = await campaigns.addContacts(workspaceId, record.id, contacts);
-    expect(added.totalContacts).toBe(5);
+    expect(added.counters.totalContacts).toBe(5);
     await campaigns.move(workspaceId, record.id, 'cancelled');
     const error = await refusal(campaigns.addContacts(workspaceId, record.id, phones(1)));
     expect(error.message).toBe('Cannot add contacts to a cancelled campaign');
-    expect((await campaigns.record(workspaceId, record.id)).totalContacts).toBe(5);
+    expect((await campaigns.record(workspaceId, record.id)).counters.totalContacts).toBe(5);
   });
 
   it('moves through the lifecycle, setting times; refused moves change nothing', async () => {
@@ -96,6 +97,22 @@ describe('campaigns on real PostgreSQL', () => {
     expect(await campaigns.findRecord(otherWorkspaceId, record.id)).toBeNull();
     expect((await refusal(campaigns.move(otherWorkspaceId, record.id, 'running'))).code).toBe('NOT_FOUND');
     expect((await refusal(campaigns.addContacts(otherWorkspaceId, record.id, phones(1)))).code).toBe('NOT_FOUND');
+  });
+
+  it('reads give TypeORM entities: the hot stats read hydrates what a repository loads', async () => {
+    const ws = (await new ApiKeysService(new WorkspaceStore(database.db)).create('entities')).workspaceId;
+    const made = await createCampaign(campaigns, ws, { count: 3 });
+    await campaigns.move(ws, made.id, 'running');
+    const hot = await campaigns.record(ws, made.id);
+    const [cold] = (await campaigns.page(ws, { first: 1 })).records;
+    const loaded = await database.db
+      .getRepository(CampaignEntity)
+      .findOneOrFail({ where: { id: made.id }, relations: { counters: true } });
+    expect(hot).toBeInstanceOf(CampaignEntity);
+    expect(hot.counters).toBeInstanceOf(CampaignCountersEntity);
+    expect(hot).toStrictEqual(cold);
+    expect(hot).toStrictEqual(loaded);
+    expect(hot).toMatchObject({ status: 'running', counters: { totalContacts: 3, touched: 0 } });
   });
 
   it('pages newest first with stable cursors, filtered by status', async () => {

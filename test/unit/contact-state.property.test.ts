@@ -152,16 +152,13 @@ describe('incremental counters equal the model (the stored-counter invariant, in
         const { total } = applyInBatches(facts, 2);
         const record: CampaignRecord = {
           id: '507f1f77bcf86cd799439060',
-          workspaceId: '1',
           name: 'model',
           status: 'running',
           createdAt: new Date(0),
           scheduledAt: null,
           startedAt: null,
           completedAt: null,
-          totalContacts,
-          counters: total.counters,
-          updatedAt: new Date(0),
+          counters: { ...total.counters, totalContacts, updatedAt: new Date(0) },
         };
         const stats = campaignStats(record);
         const expected = model.countCampaign(model.contactsOf(facts).values(), totalContacts);

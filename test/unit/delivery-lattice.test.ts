@@ -4,10 +4,12 @@ import {
   counterDelta,
   countersOfContact,
   recount,
+  stageOf,
+  succeeded,
   zeroCounters,
   addCounters,
 } from '../../src/domain/delivery-lattice';
-import type { EvidenceKind } from '../../src/domain/delivery-lattice';
+import type { ContactStage, EvidenceKind } from '../../src/domain/delivery-lattice';
 import * as model from '../support/lattice-model';
 
 const flagsOf = (...kinds: EvidenceKind[]) => kinds.reduce((f, k) => f | Evidence[k], 0);
@@ -53,6 +55,42 @@ function modelCounters(kinds: readonly model.Kind[]) {
     failed: +counts.failed,
   };
 }
+
+describe('the furthest stage a contact reached', () => {
+  const table: [EvidenceKind[], ContactStage][] = [
+    [[], 'PENDING'],
+    [['SENT'], 'SENT'],
+    [['DELIVERED'], 'DELIVERED'],
+    [['SENT', 'READ'], 'READ'],
+    [['SENT', 'DELIVERED', 'READ', 'CLICKED'], 'CLICKED'],
+    [['SENT', 'DELIVERED', 'READ', 'REPLIED'], 'REPLIED'],
+    // a reply is the stronger signal: a contact that clicked and replied shows as REPLIED
+    [['SENT', 'DELIVERED', 'READ', 'CLICKED', 'REPLIED'], 'REPLIED'],
+    [['FAILED'], 'FAILED'],
+    [['SENT', 'FAILED'], 'FAILED'],
+    // delivered on another device: it did not drop out
+    [['SENT', 'FAILED', 'DELIVERED'], 'DELIVERED'],
+    [['FAILED', 'CLICKED'], 'CLICKED'],
+  ];
+  it.each(table)('%j is %s', (kinds, stage) => {
+    expect(stageOf(flagsOf(...kinds))).toBe(stage);
+  });
+});
+
+describe('success: counted in sent and not in failed', () => {
+  it('per contact, over every flag set, equals touched - failed', () => {
+    for (let flags = 0; flags < 64; flags++) {
+      const c = countersOfContact(flags);
+      expect([flags, succeeded(c)]).toEqual([flags, c.sent === 1 && c.failed === 0 ? 1 : 0]);
+    }
+  });
+
+  it('a contact that failed before it was sent is neither sent nor a success', () => {
+    const c = recount([flagsOf('FAILED'), flagsOf('SENT', 'FAILED'), flagsOf('SENT'), 0]);
+    expect(c).toMatchObject({ touched: 3, sent: 2, failed: 2 });
+    expect(succeeded(c)).toBe(1);
+  });
+});
 
 describe('invariants over every flag set', () => {
   const allFlagSets = allKindSets.map((s) => s.flags);
