@@ -10,8 +10,8 @@ import { CampaignsService } from './campaigns/campaigns.service';
 import type { Config } from './config';
 import type { GraphQLContext } from './graphql/context';
 import { MAX_TOKENS, graphQLArmor } from './graphql/armor';
-import { formatGraphQLError, serviceUnavailableStatusPlugin } from './graphql/errors';
-import { storableInputPlugin } from './graphql/input-rule';
+import { formatGraphQLError, httpStatusPlugin } from './graphql/errors';
+import { httpOperationRulesPlugin } from './graphql/input-rule';
 import { buildGatewaySchema } from './graphql/schema';
 import { CampaignStatsRest } from './http/campaign-stats.rest';
 import { registerDispatcherEvents } from './http/dispatcher-events.rest';
@@ -111,8 +111,8 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     formatError: formatGraphQLError(logger),
     plugins: [
       ...armor.plugins,
-      serviceUnavailableStatusPlugin(),
-      storableInputPlugin(),
+      httpStatusPlugin(),
+      httpOperationRulesPlugin(),
       fastifyApolloDrainPlugin(http),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

@@ -166,17 +166,22 @@ export function formatGraphQLError(logger: Logger) {
 }
 
 /**
- * GraphQL over HTTP answers 503 (with `Retry-After`) when an operation failed because the
- * database is unavailable, as REST and the webhooks do, instead of a 200 carrying the error.
+ * The HTTP status of a GraphQL-over-HTTP response from its errors' classification: 503 (with
+ * `Retry-After`) when an operation failed because the database is unavailable, as REST and the
+ * webhooks do, instead of a 200 carrying the error; 400 for a persisted query the server does not
+ * know (the client resends the whole query, as Apollo's persisted-query link does on that code).
  */
-export function serviceUnavailableStatusPlugin(): ApolloServerPlugin {
+export function httpStatusPlugin(): ApolloServerPlugin {
   return {
     requestDidStart() {
       return Promise.resolve({
         willSendResponse({ response, errors }) {
-          if (errors?.some((e) => classifyError(e).code === 'SERVICE_UNAVAILABLE')) {
+          const codes = new Set(errors?.map((e) => classifyError(e).graphqlCode));
+          if (codes.has('SERVICE_UNAVAILABLE')) {
             response.http.status = 503;
             response.http.headers.set('retry-after', '1');
+          } else if (codes.has('PERSISTED_QUERY_NOT_FOUND') || codes.has('PERSISTED_QUERY_NOT_SUPPORTED')) {
+            response.http.status = 400;
           }
           return Promise.resolve();
         },

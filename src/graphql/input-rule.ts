@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { DocumentNode, GraphQLError } from 'graphql';
-import { BREAK, visit } from 'graphql';
+import type { DocumentNode } from 'graphql';
+import { BREAK, GraphQLError, OperationTypeNode, visit } from 'graphql';
 import { badInput } from '../domain/errors';
 import { findUnstorableText, isStorableText } from '../domain/input-rules';
 import { toGraphQLError } from './errors';
@@ -26,12 +26,22 @@ export function unstorableInputError(
   return where ? toGraphQLError(badInput(`${where} must not contain U+0000 or a lone surrogate`)) : null;
 }
 
-/** Apollo plugin: the input rule on every operation over HTTP. */
-export function storableInputPlugin(): ApolloServerPlugin {
+/**
+ * Apollo plugin, the rules of an operation over HTTP before it runs: subscriptions are served over
+ * WebSocket only (400 here, never an execution that fails), and the input rule above.
+ */
+export function httpOperationRulesPlugin(): ApolloServerPlugin {
   return {
     requestDidStart() {
       return Promise.resolve({
-        didResolveOperation({ document, request }) {
+        didResolveOperation({ operation, document, request }) {
+          if (operation?.operation === OperationTypeNode.SUBSCRIPTION) {
+            return Promise.reject(
+              new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) on /graphql', {
+                extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+              }),
+            );
+          }
           const error = unstorableInputError(document, request.variables);
           return error ? Promise.reject(error) : Promise.resolve();
         },

@@ -50,7 +50,9 @@ function isServerOnlyMessage(data: unknown): boolean {
 
 /** The error with the code Apollo gives the same mistake over HTTP. */
 function withCode(error: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(error.message, {
+  // Field suggestions would map the schema for a stranger: hidden here as graphql-armor hides them over HTTP.
+  const message = error.message.replace(/ Did you mean .*\?$/, ' [Suggestion hidden]');
+  return new GraphQLError(message, {
     ...(error.nodes ? { nodes: error.nodes } : {}),
     ...(error.source ? { source: error.source } : {}),
     ...(error.positions ? { positions: error.positions } : {}),

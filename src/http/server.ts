@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import swagger from '@fastify/swagger';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Fastify, { LogController } from 'fastify';
@@ -81,6 +83,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
     return503OnClosing: true,
+    // Node checks its header and request timeouts this often: often enough that 10 s means 10 s.
+    http: { connectionsCheckingInterval: Math.min(1000, timeouts.headersMs) },
+    clientErrorHandler: answerClientError,
     exposeHeadRoutes: true,
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true },
     // Bodies reach the handlers as sent: no coercion, no defaults, no removed fields.
@@ -95,7 +100,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     const schema = (route.schema ??= {}) as { response?: Record<number, unknown>; security?: unknown[] };
     schema.response = {
       ...schema.response,
-      408: { description: `The request was not complete within ${timeouts.requestMs / 1000} s`, type: 'null' },
+      408: { description: `The request was not complete within ${timeouts.requestMs / 1000} s`, $ref: 'Error#' },
     };
     schema.security ??= [];
   });
@@ -136,7 +141,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
 
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
     const auth = request.routeOptions.config.auth ?? 'none';
     if (auth === 'none') return;
     request.principal = await options.gate.admit(request.headers.authorization, request.ip, auth === 'key');
@@ -150,7 +156,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     // A client that went away mid-request is no fault of ours, nor of the database's.
-    if (request.raw.destroyed || request.raw.readableAborted) {
+    // (The request stream itself is destroyed once its body is read: only the socket tells.)
+    if (request.raw.socket?.destroyed !== false) {
       options.logger.debug('http.client_aborted', { reqId: request.id, url: request.routeOptions.url });
       return reply;
     }
@@ -166,6 +173,25 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     sendError(request, reply, classifyError(error), options.logger);
   });
   return app;
+}
+
+/**
+ * What Node reports before a request reaches Fastify (a request not complete in time, headers
+ * too large, bytes that are not HTTP), answered in the error table's shape on the raw socket.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', `The request was not complete within the time allowed`]
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'bad_request', 'Request headers are too large']
+        : [400, 'bad_request', 'Not a valid HTTP request'];
+  const body = JSON.stringify({ error: code, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /**

@@ -83,7 +83,7 @@ function parseOne(raw: unknown, index: number, receivedAt: Date, problems: ItemP
     if (!isInt32(error.code)) return fail('error.code must be an integer from -2147483648 to 2147483647');
     const titleReason = typeof error.title === 'string' ? unstorableTextReason('error.title', error.title) : null;
     if (titleReason) return fail(titleReason);
-    deliveryError = { code: error.code as number, title: (error.title ?? '').slice(0, 500) };
+    deliveryError = { code: error.code, title: (error.title ?? '').slice(0, 500) };
   }
   return {
     index,

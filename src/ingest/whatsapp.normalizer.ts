@@ -59,7 +59,7 @@ function errorOf(value: unknown): DeliveryError | undefined | 'invalid' {
   if (!isObject(first) || !Number.isSafeInteger(first.code)) return undefined;
   if (!isInt32(first.code) || unstorable(first.title) || unstorable(first.message)) return 'invalid';
   const title = text(first.title) ?? text(first.message) ?? '';
-  return { code: first.code as number, title: title.slice(0, 500) };
+  return { code: first.code, title: title.slice(0, 500) };
 }
 
 /** The evidence an inbound message gives about the message it answers, and that message's id. */
