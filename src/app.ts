@@ -33,6 +33,8 @@ import type { Logger } from './logger';
 import { CampaignStore } from './store/campaign.store';
 import { DeliveryStore } from './store/delivery.store';
 import { WorkspaceStore } from './store/workspace.store';
+import type { ChangeFeed } from './store/change-feed';
+import { AfterCommitChangeFeed, PostgresChangeFeed } from './store/change-feed';
 
 export type AppConfig = Pick<
   Config,
@@ -74,16 +76,17 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   const campaignStore = new CampaignStore(db);
   const deliveryStore = new DeliveryStore();
   const keys = new ApiKeysService(new WorkspaceStore(db));
-  // Bound below, once the live feed exists: told of every commit that moved a campaign's stats.
-  let announce: (campaignIds: readonly string[]) => void = () => {};
-  const statsChanged = (campaignIds: readonly string[]) => announce(campaignIds);
-  const campaigns = new CampaignsService(campaignStore, statsChanged);
+  // The live feed reads stats through the campaigns service, which announces through the feed:
+  // every change goes to `changeFeed`, bound to the live feed as soon as it exists.
+  let feed: ChangeFeed = new PostgresChangeFeed();
+  const changeFeed: ChangeFeed = { announce: (tx, ids) => feed.announce(tx, ids) };
+  const campaigns = new CampaignsService(campaignStore, changeFeed);
   const schema = await buildGatewaySchema({ campaigns });
   const live = createLiveStats(config, db, campaigns, logger);
   const { hub, listener } = live;
-  announce = live.announce;
+  feed = live.feed;
   const metrics = createMetrics({ db, hub });
-  const pipeline = new DeliveryPipeline(db, deliveryStore, logger, statsChanged);
+  const pipeline = new DeliveryPipeline(db, deliveryStore, logger, changeFeed);
   const dispatcherEvents = new DispatcherEventsService(db, campaignStore, deliveryStore, pipeline, metrics.ingest);
   const whatsapp = new WhatsAppWebhookService(pipeline, logger, metrics.ingest);
   const production = config.nodeEnv === 'production';
@@ -164,6 +167,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       await new Promise((resolve) => setImmediate(resolve));
       await liveServer.dispose();
       await listener.stop();
+      if (feed instanceof AfterCommitChangeFeed) feed.detach();
       if (started)
         await apollo.stop(); // its drain plugin closes Fastify
       else await http.close();

@@ -8,6 +8,8 @@ import { runningEmbeddedUrl, startEmbeddedPostgres } from './store/embedded-post
 import type { EmbeddedDatabase } from './store/embedded-postgres';
 import { createLogger } from './logger';
 import { isCampaignId } from './domain/identifiers';
+import Redis from 'ioredis';
+import { AfterCommitChangeFeed, PostgresChangeFeed, STATS_CHANNEL } from './store/change-feed';
 import { reconcileCampaigns } from './store/reconcile.store';
 import { WorkspaceStore } from './store/workspace.store';
 
@@ -148,10 +150,19 @@ async function main(argv: string[]): Promise<void> {
         break;
       }
       case 'reconcile': {
+        // Repairs are announced like any change, so that open dashboards show the repaired numbers.
+        const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : null;
+        const feed = redis
+          ? new AfterCommitChangeFeed(db, (ids) => {
+              for (const id of ids) void redis.publish(STATS_CHANNEL, id).catch(() => {});
+            })
+          : new PostgresChangeFeed();
         const report = await reconcileCampaigns(db, {
           ...(command.campaignId ? { campaignId: command.campaignId } : {}),
           fix: command.fix,
+          feed,
         });
+        await redis?.quit().catch(() => {});
         if (command.campaignId && report.length === 0) {
           process.stderr.write(`reconcile: no campaign ${command.campaignId}\n`);
           process.exitCode = 1;

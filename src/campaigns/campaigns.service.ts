@@ -5,8 +5,8 @@ import { acceptsContacts, planStatusMove } from '../domain/campaign-status';
 import { badInput, campaignNotFound } from '../domain/errors';
 import { isCampaignId, newCampaignId, normalizeContacts } from '../domain/identifiers';
 import type { CampaignCursor, CampaignStore, CampaignWithCounters, TimelineRow } from '../store/campaign.store';
-import type { StatsChangedListener } from '../store/stats-notify';
-import { notifyStatsChanged } from '../store/stats-notify';
+import type { ChangeFeed } from '../store/change-feed';
+import { PostgresChangeFeed } from '../store/change-feed';
 
 /** Contacts accepted in one create or add call, at most. @default 100000 */
 export const MAX_CONTACTS_PER_CALL = 100_000;
@@ -57,7 +57,7 @@ export function decodeCursor(value: string): CampaignCursor {
 export class CampaignsService {
   constructor(
     private readonly store: CampaignStore,
-    private readonly onStatsChanged: StatsChangedListener = () => {},
+    private readonly feed: ChangeFeed = new PostgresChangeFeed(),
   ) {}
 
   async create(
@@ -91,15 +91,14 @@ export class CampaignsService {
   ): Promise<CampaignWithCounters> {
     checkCampaignId(campaignId);
     const phones = checkedContacts(contacts);
-    const added = await this.store.transaction(async (tx) => {
+    await this.store.transaction(async (tx) => {
       const status = await this.store.lockStatus(tx, workspaceId, campaignId);
       if (!status) throw campaignNotFound();
       if (!acceptsContacts(status)) throw badInput(`Cannot add contacts to a ${status} campaign`);
       const inserted = await this.store.insertContacts(tx, campaignId, phones);
-      if (inserted > 0) await notifyStatsChanged(tx, [campaignId]);
+      if (inserted > 0) await this.feed.announce(tx, [campaignId]);
       return inserted;
     });
-    if (added > 0) this.onStatsChanged([campaignId]);
     return this.record(workspaceId, campaignId);
   }
 
@@ -116,9 +115,8 @@ export class CampaignsService {
       if (!from) throw campaignNotFound();
       const times = planStatusMove(from, to, new Date(), options.at);
       await this.store.updateStatus(tx, campaignId, to, times, to === 'failed' ? (options.reason ?? null) : undefined);
-      await notifyStatsChanged(tx, [campaignId]);
+      await this.feed.announce(tx, [campaignId]);
     });
-    this.onStatsChanged([campaignId]);
     return this.record(workspaceId, campaignId);
   }
 

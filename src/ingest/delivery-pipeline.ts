@@ -2,8 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { DeliveryFact } from '../domain/delivery-event';
 import type { Logger } from '../logger';
 import type { ContactRef, DeliveryStore, ParkedFact } from '../store/delivery.store';
-import type { StatsChangedListener } from '../store/stats-notify';
-import { notifyStatsChanged } from '../store/stats-notify';
+import type { ChangeFeed } from '../store/change-feed';
 import type { ResolvedFact } from './delivery-applier';
 import { applyResolvedFacts } from './delivery-applier';
 import { joinFact, sameContactState } from '../domain/contact-state';
@@ -55,7 +54,7 @@ export class DeliveryPipeline {
     private readonly db: DataSource,
     private readonly store: DeliveryStore,
     private readonly logger: Logger,
-    private readonly onStatsChanged: StatsChangedListener,
+    private readonly feed: ChangeFeed,
     options: PipelineOptions = {},
   ) {
     this.maxBatchFacts = options.maxBatchFacts ?? 5000;
@@ -125,13 +124,10 @@ export class DeliveryPipeline {
   }
 
   private async commitWorks(works: DeliveryWork[]): Promise<void> {
-    const changed = await this.db.transaction(async (tx) => {
-      const changedIds = await this.apply(tx, works);
-      await notifyStatsChanged(tx, changedIds);
-      return changedIds;
+    await this.db.transaction(async (tx) => {
+      await this.feed.announce(tx, await this.apply(tx, works));
     });
     this.totals.batches++;
-    if (changed.length > 0) this.onStatsChanged(changed);
   }
 
   /**

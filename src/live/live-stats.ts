@@ -5,6 +5,8 @@ import { CampaignStatsHub } from './campaign-stats.hub';
 import type { StatsListener } from './postgres-stats-listener';
 import { PostgresStatsListener } from './postgres-stats-listener';
 import { RedisStatsFeed } from './redis-stats-feed';
+import type { ChangeFeed } from '../store/change-feed';
+import { AfterCommitChangeFeed, PostgresChangeFeed } from '../store/change-feed';
 
 export interface LiveStatsConfig {
   statsPushIntervalMs: number;
@@ -14,22 +16,26 @@ export interface LiveStatsConfig {
 /**
  * The hub and the change feed that drives it: PostgreSQL LISTEN/NOTIFY on the app's own database
  * (NOTIFY sent inside each changing transaction), or Redis pub/sub when `REDIS_URL` is set
- * (published after the commit). `announce` is what the app calls after each commit.
+ * (published after the commit). Every change announces itself through `feed`.
  */
 export function createLiveStats(
   config: LiveStatsConfig,
   db: DataSource,
   campaigns: CampaignsService,
   logger: Logger,
-): { hub: CampaignStatsHub; listener: StatsListener; announce: (campaignIds: readonly string[]) => void } {
+): { hub: CampaignStatsHub; listener: StatsListener; feed: ChangeFeed } {
   const hub = new CampaignStatsHub(campaigns, { intervalMs: config.statsPushIntervalMs }, logger);
   const onChange = (ids: string[]) => hub.changed(ids);
   const onResume = () => hub.refreshAll();
   if (config.redisUrl) {
-    const feed = new RedisStatsFeed(config.redisUrl, onChange, onResume, logger);
-    return { hub, listener: feed, announce: (ids) => feed.announce(ids) };
+    const redis = new RedisStatsFeed(config.redisUrl, onChange, onResume, logger);
+    return { hub, listener: redis, feed: new AfterCommitChangeFeed(db, (ids) => redis.publish(ids)) };
   }
   const url = (db.options as { url?: string }).url;
   if (!url) throw new Error('live stats need the database URL of the data source');
-  return { hub, listener: new PostgresStatsListener(url, onChange, onResume, logger), announce: () => {} };
+  return {
+    hub,
+    listener: new PostgresStatsListener(url, onChange, onResume, logger),
+    feed: new PostgresChangeFeed(),
+  };
 }

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import type { Logger } from '../logger';
-import { STATS_CHANNEL } from '../store/stats-notify';
+import { STATS_CHANNEL } from '../store/change-feed';
 
 export interface StatsListener {
   /** times the feed has reconnected since start */

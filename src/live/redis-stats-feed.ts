@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { Logger } from '../logger';
-import { STATS_CHANNEL } from '../store/stats-notify';
+import { STATS_CHANNEL } from '../store/change-feed';
 import type { StatsListener } from './postgres-stats-listener';
 
 /**
@@ -47,8 +47,8 @@ export class RedisStatsFeed implements StatsListener {
     this.ready = true;
   }
 
-  /** Announces campaigns changed by a commit of this instance. */
-  announce(campaignIds: readonly string[]): void {
+  /** Publishes campaigns changed by a commit (called after it, by the AfterCommitChangeFeed). */
+  publish(campaignIds: readonly string[]): void {
     for (const id of campaignIds) {
       this.publisher.publish(STATS_CHANNEL, id).catch((error: unknown) => {
         // The change is committed; a subscriber sees it at the next change or resume.

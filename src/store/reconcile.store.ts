@@ -1,4 +1,6 @@
 import type { DataSource } from 'typeorm';
+import type { ChangeFeed } from './change-feed';
+import { PostgresChangeFeed } from './change-feed';
 import { COUNTER_NAMES } from '../domain/delivery-lattice';
 import type { DeliveryCounters } from '../domain/delivery-lattice';
 import { RECOUNT_COLUMNS, countsInSql } from './lattice.sql';
@@ -22,7 +24,12 @@ export interface CampaignDrift {
  */
 export async function reconcileCampaigns(
   db: DataSource,
-  options: { campaignId?: string; fix: boolean },
+  options: {
+    campaignId?: string;
+    fix: boolean;
+    /** where repairs are announced, so that subscribers see repaired numbers @default PostgreSQL NOTIFY */
+    feed?: ChangeFeed;
+  },
 ): Promise<CampaignDrift[]> {
   const ids: { campaign_id: string }[] = options.campaignId
     ? await db.query(`SELECT campaign_id FROM campaign_counters WHERE campaign_id = $1`, [options.campaignId])
@@ -73,7 +80,7 @@ export async function reconcileCampaigns(
               ],
             );
           }
-          await tx.query(`SELECT pg_notify('campaign_stats_changed', $1)`, [campaignId]);
+          await (options.feed ?? new PostgresChangeFeed()).announce(tx, [campaignId]);
         }
         return {
           campaignId,

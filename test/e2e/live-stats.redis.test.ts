@@ -1,4 +1,7 @@
+import Redis from 'ioredis';
 import { phones } from '../factories/campaign.factory';
+import { AfterCommitChangeFeed, STATS_CHANNEL } from '../../src/store/change-feed';
+import { reconcileCampaigns } from '../../src/store/reconcile.store';
 import { postEvents } from '../support/http';
 import { Recorder, STATS_SUBSCRIPTION, liveClient } from '../support/live';
 import type { TestApp } from '../support/test-app';
@@ -39,6 +42,32 @@ describeWithRedis(`live stats with REDIS_URL (${redisUrl ?? 'no Redis reachable'
     } finally {
       recorder.stop();
       await live.client.dispose();
+    }
+  });
+
+  it('reconcile --fix announces its repair through the same feed: subscribers on another instance see it', async () => {
+    const contacts = phones(2);
+    const id = (await a!.app.services.campaigns.create(a!.workspaceId, { name: 'repair', contacts })).id;
+    await postEvents(a!.url, a!.key, { type: 'message.read', campaign_id: id, contact: contacts[0] });
+    const live = liveClient(b!.url, a!.key);
+    const recorder = new Recorder(live.client, STATS_SUBSCRIPTION, { id });
+    const redis = new Redis(redisUrl!);
+    const feed = new AfterCommitChangeFeed(a!.db, (ids) => {
+      for (const changed of ids) void redis.publish(STATS_CHANNEL, changed);
+    });
+    try {
+      await recorder.until((r) => r.values.length === 1 && r.last().campaignStatsUpdated.readCount === 1);
+      // Drift made behind the gateway's back (no announcement), then repaired by reconcile.
+      await a!.db.query(`UPDATE campaign_counters SET read = 7 WHERE campaign_id = $1`, [id]);
+      const [report] = await reconcileCampaigns(a!.db, { campaignId: id, fix: true, feed });
+      expect(report!.drift).toBe(true);
+      await recorder.until((r) => r.values.length >= 2);
+      expect(recorder.last().campaignStatsUpdated.readCount).toBe(1);
+    } finally {
+      feed.detach();
+      recorder.stop();
+      await live.client.dispose();
+      await redis.quit();
     }
   });
 });

@@ -1,3 +1,4 @@
+import { PostgresChangeFeed } from '../../src/store/change-feed';
 import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
 import { ApiKeysService } from '../../src/auth/api-keys.service';
@@ -33,7 +34,7 @@ interface RawEvent {
 function serviceOn(db: DataSource) {
   const store = new CampaignStore(db);
   const deliveries = new DeliveryStore();
-  const pipeline = new DeliveryPipeline(db, deliveries, createLogger('silent'), () => {});
+  const pipeline = new DeliveryPipeline(db, deliveries, createLogger('silent'), new PostgresChangeFeed());
   return new DispatcherEventsService(db, store, deliveries, pipeline);
 }
 
