@@ -56,8 +56,11 @@ function recipientOf(value: unknown): string | null {
 
 function errorOf(value: unknown): DeliveryError | undefined | 'invalid' {
   const first = list(value)[0];
-  if (!isObject(first) || !Number.isSafeInteger(first.code)) return undefined;
-  if (!isInt32(first.code) || unstorable(first.title) || unstorable(first.message)) return 'invalid';
+  if (!isObject(first)) return undefined;
+  // A code that is there but no int32 (2^40, 0.5, "131026") is unusable, not "no code".
+  if (first.code !== undefined && !isInt32(first.code)) return 'invalid';
+  if (first.code === undefined) return undefined;
+  if (unstorable(first.title) || unstorable(first.message)) return 'invalid';
   const title = text(first.title) ?? text(first.message) ?? '';
   return { code: first.code, title: title.slice(0, 500) };
 }

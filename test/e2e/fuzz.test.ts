@@ -17,10 +17,24 @@ const MISSING = 'aaaaaaaaaaaaaaaaaaaaaaaa';
 const anyJson = fc.jsonValue({ maxDepth: 4 });
 const hex = (minLength: number, maxLength: number) =>
   fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength, maxLength });
+/** Text PostgreSQL cannot store, and numbers past their columns, as strings too (docs/errors.md). */
+const unstorableText = fc.oneof(
+  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udc00y', '\ud83d'),
+  fc.string({ unit: 'binary', maxLength: 20 }).map((s) => `${s}\u0000`),
+  fc.string({ maxLength: 10 }).map((s) => `${s}\udbff`),
+);
+const hostileText = fc.oneof(unstorableText, fc.constantFrom('9'.repeat(400), '2147483648', '1e309'));
+const hostileNumber = fc.oneof(
+  fc.constantFrom(2 ** 31, -(2 ** 31) - 1, 2 ** 40, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e308, 0.5),
+  fc.double({ noNaN: true }),
+);
+/** JSON nested deeper than any handler walks on purpose. */
+const deepJson = fc.integer({ min: 50, max: 2000 }).map((n) => `${'['.repeat(n)}${']'.repeat(n)}`);
 const text = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
   fc.constantFrom('', ' ', '\u0000', '%', '%zz', '../', 'null'),
+  hostileText,
 );
 const event = fc.record(
   {
@@ -46,7 +60,10 @@ const event = fc.record(
       text,
       anyJson,
     ),
-    error: fc.oneof(fc.record({ code: fc.oneof(fc.integer(), text), title: fc.oneof(text, anyJson) }), anyJson),
+    error: fc.oneof(
+      fc.record({ code: fc.oneof(fc.integer(), hostileNumber, text), title: fc.oneof(text, anyJson) }),
+      anyJson,
+    ),
   },
   { requiredKeys: [] },
 );
@@ -56,6 +73,8 @@ const eventsBody = fc.oneof(
   fc.array(event, { maxLength: 5 }).map((events) => JSON.stringify({ events })),
   fc.string({ maxLength: 200 }),
   fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1')),
+  deepJson,
+  deepJson.map((d) => `{"events":${d}}`),
 );
 
 describe('fuzzing every endpoint: never a 5xx, the process stays up, rejected input changes nothing', () => {
@@ -124,9 +143,13 @@ describe('fuzzing every endpoint: never a 5xx, the process stays up, rejected in
     const tally = statusTally('stats');
     await fc.assert(
       fc.asyncProperty(
-        fc
-          .oneof(fc.constant(target.campaignId), fc.constant(MISSING), hex(0, 30), text)
-          .map((s) => encodeURIComponent(s)),
+        fc.oneof(fc.constant(target.campaignId), fc.constant(MISSING), hex(0, 30), text).map((s) => {
+          try {
+            return encodeURIComponent(s);
+          } catch {
+            return '%ED%A0%80'; // a lone surrogate has no UTF-8: its CESU-8 bytes, as a hostile client sends them
+          }
+        }),
         fc.oneof(fc.constant(`Bearer ${t.key}`), text, fc.constant('Bearer '), fc.constant(`bearer ${t.key}x`)),
         fc.oneof(
           fc.constant(undefined),
@@ -167,6 +190,34 @@ describe('fuzzing every endpoint: never a 5xx, the process stays up, rejected in
     await expectUnharmed(target);
   });
 
+  it(`POST /api/v1/events: ${RUNS} events naming a real contact with one hostile field are 400 and move nothing`, async () => {
+    const target = await fuzzTarget();
+    const tally = statusTally('events-hostile');
+    const contact: { phone: string }[] = await t.db.query(
+      `SELECT phone FROM campaign_contacts WHERE campaign_id = $1 LIMIT 1`,
+      [target.campaignId],
+    );
+    const hostile = fc.oneof(
+      unstorableText.map((v) => ({ id: v })),
+      unstorableText.map((v) => ({ message_id: v })),
+      unstorableText.map((v) => ({ error: { code: 131026, title: v } })),
+      hostileNumber
+        .filter((n) => !Number.isInteger(n) || n > 2 ** 31 - 1 || n < -(2 ** 31))
+        .map((v) => ({ error: { code: v, title: 'x' } })),
+    );
+    await fc.assert(
+      fc.asyncProperty(hostile, fc.boolean(), async (field, batch) => {
+        const event = { type: 'message.failed', campaign_id: target.campaignId, contact: contact[0]!.phone, ...field };
+        const r = await postEvents(t.url, t.key, batch ? { events: [event] } : event);
+        tally.seen(r.status);
+        expect([r.status, r.json.error]).toEqual([400, 'bad_request']);
+      }),
+      { numRuns: Math.ceil(RUNS / 10) },
+    );
+    tally.report();
+    await expectUnharmed(target);
+  });
+
   it(`POST /webhooks/whatsapp: ${RUNS} signed and unsigned bodies`, async () => {
     const target = await fuzzTarget();
     const tally = statusTally('webhook');
@@ -179,6 +230,17 @@ describe('fuzzing every endpoint: never a 5xx, the process stays up, rejected in
         fc.oneof(
           mutated,
           anyJson.map((v) => JSON.stringify({ object: 'whatsapp_business_account', entry: [v] })),
+          fc
+            .tuple(hostileText, hostileNumber)
+            .map(([id, code]) =>
+              webhookBody([{ id, status: 'failed', timestamp: 1781517960, error: { code, title: 'x' } }]),
+            ),
+          fc
+            .tuple(hostileNumber, hostileText)
+            .map(([code, title]) =>
+              webhookBody([{ id: target.wamid, status: 'failed', timestamp: 1781517960, error: { code, title } }]),
+            ),
+          deepJson,
           anyJson.map((v) => JSON.stringify(v)),
           fc.string(),
         ),
@@ -195,8 +257,9 @@ describe('fuzzing every endpoint: never a 5xx, the process stays up, rejected in
       { numRuns: RUNS },
     );
     tally.report();
-    // Only the target's own id in a signed, well-formed body can name its contact: read proves delivered.
-    await expectUnharmed(target, ['read', 'delivered']);
+    // Only the target's own id in a signed, well-formed body can name its contact: read proves
+    // delivered, and a failure with a usable code may count.
+    await expectUnharmed(target, ['read', 'delivered', 'failed', 'touched']);
   });
 
   it(`GET /webhooks/whatsapp and other paths: ${RUNS} queries`, async () => {
@@ -246,7 +309,7 @@ describe('fuzzing every endpoint: never a 5xx, the process stays up, rejected in
         fc.record(
           {
             id: fc.oneof(fc.constant(campaignId), fc.constant(MISSING), text, anyJson),
-            n: fc.oneof(fc.integer(), text, anyJson),
+            n: fc.oneof(fc.integer(), hostileNumber, text, anyJson),
           },
           { requiredKeys: [] },
         ),
