@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { phones } from '../factories/campaign.factory';
 import { gql, postEvents, restStats } from '../support/http';
@@ -157,5 +158,33 @@ describe('hostile input', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(lines.filter((l) => l.includes('database'))).toEqual([]);
     expect(levels().filter((l) => l === 'warn' || l === 'error')).toEqual([]);
+  });
+
+  it('connections are capped (MAX_CONNECTIONS): one past the cap is dropped, a freed place is taken again', async () => {
+    const capped = await startTestApp({ maxConnections: 5 });
+    const port = Number(new URL(capped.url).port);
+    const open = () =>
+      new Promise<Socket>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => resolve(socket));
+        socket.on('error', () => {});
+      });
+    /** Whether the server answers a request on this socket (or drops it). */
+    const answers = (socket: Socket) =>
+      new Promise<boolean>((resolve) => {
+        socket.once('data', () => resolve(true));
+        socket.once('close', () => resolve(false));
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+    try {
+      const held = await Promise.all(Array.from({ length: 5 }, open));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await answers(await open())).toBe(false);
+      held[0]!.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await answers(await open())).toBe(true);
+      for (const socket of held) socket.destroy();
+    } finally {
+      await capped.stop();
+    }
   });
 });
