@@ -22,6 +22,7 @@ import { createMetrics } from './http/metrics';
 import { registerOperations } from './http/operations.routes';
 import type { EdgeTimeouts } from './http/server';
 import { createHttpServer } from './http/server';
+import { clientAddressOf } from './http/client-address';
 import { registerWhatsAppWebhook } from './http/whatsapp.webhook';
 import { DeliveryPipeline } from './ingest/delivery-pipeline';
 import { DispatcherEventsService } from './ingest/dispatcher-events.service';
@@ -48,7 +49,7 @@ export type AppConfig = Pick<
   | 'statsPushIntervalMs'
   | 'redisUrl'
 > &
-  Partial<Pick<Config, 'maxConnections' | 'publicUrl'>> & {
+  Partial<Pick<Config, 'maxConnections' | 'publicUrl' | 'trustProxy'>> & {
     /** WebSocket limits; the defaults suit production */
     live?: LiveServerOptions;
     /** slow-client limits of the HTTP edge; the defaults suit production */
@@ -92,7 +93,9 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   const production = config.nodeEnv === 'production';
   const gate = new Gate(keys, new RateLimits(config, logger));
 
+  const clientAddress = clientAddressOf(config.trustProxy ?? []);
   const http = await createHttpServer({
+    ...(clientAddress.trust ? { trustProxy: clientAddress.trust } : {}),
     gate,
     logger,
     publicUrl: config.publicUrl ?? 'http://127.0.0.1:4000',
@@ -125,6 +128,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     {
       schema,
       gate,
+      clientAddress: clientAddress.of,
       introspection: !production,
       campaigns,
       hub,

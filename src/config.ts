@@ -34,6 +34,11 @@ export interface Config {
   maxConnections: number;
   /** the base URL clients reach this gateway at (OpenAPI `servers`, tracked links) @default http://127.0.0.1:PORT */
   publicUrl: string;
+  /**
+   * proxies whose `X-Forwarded-For` names the client (addresses, CIDRs, `loopback`, `uniquelocal`),
+   * comma-separated; empty: the socket's peer is the client @default none
+   */
+  trustProxy: string[];
 }
 
 export class ConfigError extends Error {
@@ -94,7 +99,18 @@ export function loadConfig(env: Env = process.env): Config {
     parkedRetentionHours: integer('PARKED_RETENTION_HOURS', 168, 1, 24 * 365),
     maxConnections: integer('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     publicUrl: '',
+    trustProxy: (text('TRUST_PROXY') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
   };
+  for (const proxy of config.trustProxy) {
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(proxy)) {
+      problems.push(
+        `TRUST_PROXY must list addresses, CIDRs, loopback, linklocal or uniquelocal (got ${JSON.stringify(proxy)})`,
+      );
+    }
+  }
   config.publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${config.port}`).replace(/\/+$/, '');
   if (config.rateLimitRps > 0 && config.rateLimitBurst < 1) {
     problems.push('RATE_LIMIT_BURST must be at least 1 when RATE_LIMIT_RPS is set');

@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/api-keys.service';
 import type { Gate } from '../auth/gate';
+import type { ClientAddress } from './client-address';
 import type { CampaignsService } from '../campaigns/campaigns.service';
 import { bearerToken } from '../domain/api-key';
 import { DomainError } from '../domain/errors';
@@ -116,6 +117,8 @@ export function attachLiveServer(
   deps: {
     schema: GraphQLSchema;
     gate: Gate;
+    /** the client address of an upgrade request, as HTTP sees it (TRUST_PROXY) */
+    clientAddress: ClientAddress;
     /** answer introspection (off in production, as over HTTP) */
     introspection: boolean;
     campaigns: CampaignsService;
@@ -161,7 +164,7 @@ export function attachLiveServer(
         const authorization = socketAuthorization(ctx.connectionParams, header);
         let principal: Principal;
         try {
-          principal = await deps.gate.admit(authorization, ctx.extra.request.socket.remoteAddress, false);
+          principal = await deps.gate.admit(authorization, deps.clientAddress(ctx.extra.request), false);
         } catch (error) {
           const classified = classifyError(error);
           if (classified.code === 'RATE_LIMITED') socket.close(CloseCode.TooManyInitialisationRequests, 'Rate limited');

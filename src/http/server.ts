@@ -39,6 +39,8 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** slow-client limits; the defaults suit production (tests shorten them) */
   timeouts?: Partial<EdgeTimeouts>;
+  /** trusts X-Forwarded-For from these proxies (see client-address.ts) */
+  trustProxy?: (address: string, hop: number) => boolean;
 }
 
 export interface EdgeTimeouts {
@@ -83,6 +85,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
     return503OnClosing: true,
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     // Node checks its header and request timeouts this often: often enough that 10 s means 10 s.
     http: { connectionsCheckingInterval: Math.min(1000, timeouts.headersMs) },
     clientErrorHandler: answerClientError,

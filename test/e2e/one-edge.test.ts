@@ -102,6 +102,31 @@ describe('one edge: the same rules on every transport (docs/errors.md, docs/live
     expect(lines.join('')).toContain('[redacted]');
   });
 
+  it('behind a trusted proxy, failed authentications spend the client named by X-Forwarded-For, not the proxy', async () => {
+    const wrong = { authorization: 'Bearer wapl_0000000000000000000000000000000000000000' };
+    const statuses = async (app: TestApp, client: string, n: number) => {
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        const r = await fetch(`${app.url}/api/v1/campaigns/${campaignId}/stats`, {
+          headers: { ...wrong, 'x-forwarded-for': client },
+        });
+        out.push(r.status);
+      }
+      return out;
+    };
+    const behindProxy = await startTestApp({ rateLimitRps: 1, rateLimitBurst: 2, trustProxy: ['loopback'] });
+    const direct = await startTestApp({ rateLimitRps: 1, rateLimitBurst: 2 });
+    try {
+      expect(await statuses(behindProxy, '203.0.113.7', 3)).toEqual([401, 401, 429]);
+      expect(await statuses(behindProxy, '198.51.100.9', 1)).toEqual([401]); // another client: its own budget
+      expect(await statuses(direct, '203.0.113.7', 3)).toEqual([401, 401, 429]);
+      expect(await statuses(direct, '198.51.100.9', 1)).toEqual([429]); // X-Forwarded-For is not believed
+    } finally {
+      await behindProxy.stop();
+      await direct.stop();
+    }
+  });
+
   describe('over WebSocket', () => {
     it('accepts Authorization in any letter case in connection_init, or on the upgrade request', async () => {
       const query = '{ campaigns(first: 1) { edges { node { id } } } }';
