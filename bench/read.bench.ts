@@ -8,6 +8,7 @@ import { buildApp } from '../src/app';
 import type { DeliveryCounters } from '../src/domain/delivery-lattice';
 import { COUNTER_NAMES, Evidence } from '../src/domain/delivery-lattice';
 import { newCampaignId } from '../src/domain/identifiers';
+import { hashApiKey } from '../src/domain/api-key';
 import { createLogger } from '../src/logger';
 import { openDatabase } from '../src/store/data-source';
 import { RECOUNT_COLUMNS, countsInSql } from '../src/store/lattice.sql';
@@ -183,9 +184,10 @@ export async function runReadBenchmark(): Promise<void> {
   await admin.connect();
   const baselines: ChildProcess[] = [];
   try {
-    const keyRows = (await admin.query(`SELECT workspace_id FROM api_keys ORDER BY id LIMIT 1`)).rows as {
-      workspace_id: string;
-    }[];
+    // The workspace of the bench's own key (a start may have made others, e.g. a demo).
+    const keyRows = (
+      await admin.query(`SELECT workspace_id FROM api_keys WHERE key_hash = $1`, [hashApiKey(gateway.key)])
+    ).rows as { workspace_id: string }[];
     const workspaceId = keyRows[0]!.workspace_id;
     const small = await bulkCampaign(admin, workspaceId, 1_000);
     const large = await bulkCampaign(admin, workspaceId, 1_000_000);

@@ -66,14 +66,15 @@ export async function startGateway(
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  // A fresh database: the gateway seeds the demo workspace and prints its key; wait for both.
-  const [url, key] = await new Promise<[string, string]>((resolve, reject) => {
+  // Wait for the listening line (JSON lines: fields, then msg), then make a key with the CLI, as an
+  // operator would: a start on an external database makes no demo workspace.
+  const url = await new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
-      const listening = /"msg":"gateway.listening","url":"([^"]+)"/.exec(output);
-      const demo = /"apiKey":"(wapl_[0-9A-Za-z]+)"/.exec(output);
-      if (listening && demo) {
+      for (const line of output.split('\n')) {
+        if (!line.includes('"gateway.listening"')) continue;
         clearInterval(timer);
-        resolve([listening[1]!, demo[1]!]);
+        resolve((JSON.parse(line) as { url: string }).url);
+        return;
       }
     }, 50);
     child.once('exit', (code) => {
@@ -81,6 +82,11 @@ export async function startGateway(
       reject(new Error(`gateway exited ${code}: ${output}`));
     });
   });
+  const key = execFileSync('node', ['dist/src/cli.js', 'api-key', 'create', '--workspace', 'bench'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+    encoding: 'utf8',
+  }).trim();
   return {
     url,
     key,

@@ -108,6 +108,9 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: MAX_TOKENS },
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries share one cache across workspaces: whether a hash is known would
+    // tell one tenant what another sent (an id's existence included). Off: clients send the query.
+    persistedQueries: false,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     // An Authorization header already forces a CORS preflight: GET queries that carry one are served.

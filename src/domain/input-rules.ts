@@ -25,25 +25,31 @@ export function unstorableTextReason(field: string, value: string): string | nul
   return isStorableText(value) ? null : `${field} must not contain U+0000 or a lone surrogate`;
 }
 
+/** How deep a value may nest before it is refused as bad input (GraphQL variables, JSON bodies). @default 64 */
+export const MAX_INPUT_DEPTH = 64;
+
 /**
  * The path of the first string inside a JSON-like value (object keys included) that PostgreSQL
- * cannot store, e.g. `input.name`, or null when there is none.
+ * cannot store, e.g. `input.name`, or of the first place nested deeper than MAX_INPUT_DEPTH; null
+ * when there is none. Walks with an explicit stack: no input can exhaust the call stack.
  */
-export function findUnstorableText(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return isStorableText(value) ? null : path || '(value)';
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUnstorableText(value[i], `${path}[${i}]`);
-      if (found !== null) return found;
+export function findUnstorableText(value: unknown, root = ''): string | null {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: here, path, depth } = stack.pop()!;
+    if (typeof here === 'string') {
+      if (!isStorableText(here)) return path || '(value)';
+      continue;
     }
-    return null;
-  }
-  if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      const here = path ? `${path}.${key}` : key;
-      if (!isStorableText(key)) return here;
-      const found = findUnstorableText(item, here);
-      if (found !== null) return found;
+    if (typeof here !== 'object' || here === null) continue;
+    if (depth >= MAX_INPUT_DEPTH) return `${path || '(value)'} (nested deeper than ${MAX_INPUT_DEPTH})`;
+    const entries: [string, unknown][] = Array.isArray(here)
+      ? here.map((item, i) => [`${path}[${i}]`, item])
+      : Object.entries(here).map(([key, item]) => [path ? `${path}.${key}` : key, item]);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [itemPath, item] = entries[i]!;
+      if (!Array.isArray(here) && !isStorableText(itemPath.slice(itemPath.lastIndexOf('.') + 1))) return itemPath;
+      stack.push({ value: item, path: itemPath, depth: depth + 1 });
     }
   }
   return null;

@@ -23,7 +23,9 @@ export function unstorableInputError(
     },
   });
   where ??= variables ? findUnstorableText(variables, '$') : null;
-  return where ? toGraphQLError(badInput(`${where} must not contain U+0000 or a lone surrogate`)) : null;
+  if (!where) return null;
+  const what = where.includes('nested deeper') ? where : `${where} must not contain U+0000 or a lone surrogate`;
+  return toGraphQLError(badInput(what));
 }
 
 /**

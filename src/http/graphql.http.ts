@@ -77,6 +77,8 @@ export function registerGraphQL(
     '/graphql',
     {
       config,
+      // Apollo answers GET and POST only: HEAD is the 405 of every other method, not a GET without a body.
+      exposeHeadRoute: false,
       schema: {
         operationId: 'graphqlGet',
         summary: 'A GraphQL query over GET (served when an `Authorization` header is sent; no mutations)',

@@ -6,7 +6,7 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, Fa
 import Fastify, { LogController } from 'fastify';
 import type { Principal } from '../auth/api-keys.service';
 import type { Gate } from '../auth/gate';
-import { DomainError } from '../domain/errors';
+import { DomainError, badInput } from '../domain/errors';
 import type { ClassifiedError } from '../graphql/errors';
 import { classifyError, logClassified } from '../graphql/errors';
 import type { Logger } from '../logger';
@@ -89,6 +89,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     // Node checks its header and request timeouts this often: often enough that 10 s means 10 s.
     http: { connectionsCheckingInterval: Math.min(1000, timeouts.headersMs) },
     clientErrorHandler: answerClientError,
+    // A URL that does not decode is the client's: the table's 400, not Fastify's own body.
+    frameworkErrors: (_error, request, reply) => {
+      void sendError(request, reply, classifyError(badInput('Invalid URL')), options.logger);
+    },
     exposeHeadRoutes: true,
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true },
     // Bodies reach the handlers as sent: no coercion, no defaults, no removed fields.
@@ -146,6 +150,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // `*` (the OPTIONS-only asterisk form) names no resource here.
+    if (request.raw.url === '*') throw new DomainError('NOT_FOUND', 'No route for *');
     const auth = request.routeOptions.config.auth ?? 'none';
     if (auth === 'none') return;
     request.principal = await options.gate.admit(request.headers.authorization, request.ip, auth === 'key');
@@ -248,7 +254,14 @@ function allowedMethods(app: FastifyInstance): (url: string) => string | null {
     for (const method of [route.method].flat()) if (method !== 'HEAD') entry.methods.add(method);
   });
   return (url) => {
-    const path = url.split('?')[0] ?? '';
+    let path = url.split('?')[0] ?? '';
+    if (/^https?:\/\//i.test(url)) {
+      try {
+        path = new URL(url).pathname; // an absolute-form target names its path after the authority
+      } catch {
+        return null;
+      }
+    }
     const entry = routes.find((r) => r.pattern.test(path));
     return entry ? [...entry.methods].sort().join(', ') : null;
   };
