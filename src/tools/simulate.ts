@@ -33,7 +33,7 @@ async function makeLocalKey(): Promise<{ key: string; workspace: string }> {
   if (!url) throw new Error('no --key given and no local gateway running: start it with `npm start` first');
   const db = await openDatabase({ url, poolSize: 1, applicationName: 'campaign-stats-gateway-simulator' });
   try {
-    const rows = (await db.query(`SELECT 1 FROM workspaces WHERE name = 'demo'`)) as unknown[];
+    const rows = await db.query<unknown[]>(`SELECT 1 FROM workspaces WHERE name = 'demo'`);
     const workspace = rows.length > 0 ? 'demo' : 'simulator';
     return { key: (await new ApiKeysService(new WorkspaceStore(db)).create(workspace)).key, workspace };
   } finally {
