@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,6 +132,38 @@ describe('the API key CLI', () => {
       const { stdout, stderr } = await cli(args, { DATABASE_URL: t.databaseUrl });
       expect([args, stdout.startsWith('usage:\n'), stderr]).toEqual([args, true, '']);
       expect(stdout).toContain('cli api-key create --workspace NAME');
+      expect(stdout).toContain('cli webhook sign FILE');
+    }
+  });
+
+  it('webhook sign prints the X-Hub-Signature-256 value of a file with WHATSAPP_APP_SECRET, the one the webhook accepts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'csg-sign-'));
+    try {
+      const file = join(dir, 'body.json');
+      // Bytes as they are: a trailing space and no final newline are signed too.
+      const body = '{"object":"whatsapp_business_account","entry":[]} ';
+      writeFileSync(file, body);
+      const signed = await cli(['webhook', 'sign', file], { WHATSAPP_APP_SECRET: TEST_APP_SECRET });
+      expect(signed.stdout).toBe(`sha256=${createHmac('sha256', TEST_APP_SECRET).update(body).digest('hex')}\n`);
+      const answer = await fetch(`${t.url}/webhooks/whatsapp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signed.stdout.trim() },
+        body,
+      });
+      expect(answer.status).toBe(200);
+      const env = { ...process.env };
+      delete env.WHATSAPP_APP_SECRET;
+      await expect(
+        run('node', [...NODE_ARGS, 'src/cli.ts', 'webhook', 'sign', file], { cwd: ROOT, env }),
+      ).rejects.toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('WHATSAPP_APP_SECRET') });
+      for (const args of [['webhook'], ['webhook', 'sign'], ['webhook', 'verify', file]]) {
+        await expect(cli(args, { WHATSAPP_APP_SECRET: 'x' })).rejects.toMatchObject({ code: 2, stdout: '' });
+      }
+      await expect(
+        cli(['webhook', 'sign', join(dir, 'missing.json')], { WHATSAPP_APP_SECRET: 'x' }),
+      ).rejects.toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining('ENOENT') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
