@@ -11,6 +11,7 @@ import type { OperationDefinitionNode } from 'graphql';
 import type { App } from '../../src/app';
 import { buildApp } from '../../src/app';
 import { DEMO_CAMPAIGN_ID, seedDemoOnFirstStart } from '../../src/demo/demo-seed';
+import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { WorkspaceStore } from '../../src/store/workspace.store';
 import { openTestDatabase } from '../support/database';
@@ -218,5 +219,27 @@ describe('the README examples, as pasted', () => {
     });
     expect(anonymous.status).toBeGreaterThanOrEqual(400);
     expect(anonymous.status).toBeLessThan(500);
+  });
+});
+
+describe('.env.example', () => {
+  const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+  const listed = [...example.matchAll(/^# ([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => ({ name: m[1]!, value: m[2]! }));
+
+  it('lists every variable src/config.ts reads', () => {
+    const source = readFileSync(join(ROOT, 'src', 'config.ts'), 'utf8');
+    const read = [...new Set([...source.matchAll(/\b(?:text|integer|url)\('([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!))];
+    expect(read.length).toBeGreaterThanOrEqual(16);
+    expect(read.filter((name) => !listed.some((l) => l.name === name))).toEqual([]);
+  });
+
+  it('gives each its real default: setting the value shown changes nothing', () => {
+    const examplesNotDefaults = ['DATABASE_URL', 'REDIS_URL'];
+    const defaults = loadConfig({});
+    for (const { name, value } of listed) {
+      if (value === '' || examplesNotDefaults.includes(name)) continue;
+      expect({ name, config: loadConfig({ [name]: value }) }).toEqual({ name, config: defaults });
+    }
+    expect(listed.filter((l) => l.value !== '').length).toBeGreaterThanOrEqual(14);
   });
 });
