@@ -197,7 +197,7 @@ describe('the README examples, as pasted', () => {
       operationName: 'Sent',
       variables: JSON.stringify({ id: DEMO_CAMPAIGN_ID }),
     });
-    const response = await fetch(`${url}/graphql?${search}`, {
+    const response = await fetch(`${url}/graphql?${search.toString()}`, {
       headers: { authorization: `Bearer ${key}`, accept: 'application/graphql-response+json, application/json' },
     });
     expect(response.status).toBe(200);
@@ -209,12 +209,12 @@ describe('the README examples, as pasted', () => {
       operationName: 'Cancel',
       variables: JSON.stringify({ id: DEMO_CAMPAIGN_ID }),
     });
-    const refused = await fetch(`${url}/graphql?${mutation}`, {
+    const refused = await fetch(`${url}/graphql?${mutation.toString()}`, {
       headers: { authorization: `Bearer ${key}`, accept: 'application/graphql-response+json, application/json' },
     });
     expect(refused.status).toBe(405);
     // Without the Authorization header, the same query is not served.
-    const anonymous = await fetch(`${url}/graphql?${search}`, {
+    const anonymous = await fetch(`${url}/graphql?${search.toString()}`, {
       headers: { accept: 'application/graphql-response+json, application/json' },
     });
     expect(anonymous.status).toBeGreaterThanOrEqual(400);
