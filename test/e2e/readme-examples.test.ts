@@ -2,8 +2,8 @@
 // the first `npm start` seeds the embedded default (the demo key, the reference campaign under the
 // README's id), every operation of the ```graphql block by its operationName. A line `# …` under a
 // command is what the README says it prints: checked (a JSON object as a subset, anything else exactly).
-import { execFile } from 'node:child_process';
-import { rmSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kind, parse } from 'graphql';
@@ -189,6 +189,30 @@ describe('the README examples, as pasted', () => {
     expect(results['CompleteCampaign:CompleteCampaign'].completeCampaign.status).toBe('COMPLETED');
     expect(results['CancelCampaign:CancelCampaign'].cancelCampaign.status).toBe('CANCELLED');
     expect(results['FailCampaign:FailCampaign'].failCampaign.status).toBe('FAILED');
+  });
+
+  it('runs the js block (graphql-ws on Node 20) and it prints the live stats', async () => {
+    const [snippet] = blocks('js');
+    expect(blocks('js')).toHaveLength(1);
+    const dir = join(ROOT, 'test-artifacts'); // inside the repository: its node_modules resolve the imports
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'readme-snippet.mjs');
+    writeFileSync(file, snippet!.replaceAll('ws://localhost:4000', url.replace('http', 'ws')));
+    const child = spawn('node', [file], { cwd: ROOT, env: { ...process.env, KEY: key } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!output.includes('sentCount: 1998') && child.exitCode === null && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(output).toContain('sentCount: 1998');
+      expect(output).not.toMatch(/Error/);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(file, { force: true });
+    }
   });
 
   it("serves a query in urql's default GET form: query, operationName and variables in the URL, no content-type", async () => {
