@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -87,16 +87,24 @@ function lockHolder(lockFile: string): { pid: number; port: number | null } | nu
  */
 function claimDataDir(dataDir: string, shownAs: string): void {
   const lockFile = join(resolve(dataDir), LOCK_FILE);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      writeFileSync(lockFile, JSON.stringify({ pid: process.pid, port: null }), { flag: 'wx' });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw error;
-      const holder = lockHolder(lockFile);
-      if (holder) throw new DataDirInUseError(shownAs, holder);
-      rmSync(lockFile, { force: true }); // stale: its process is gone
+  // Written whole beside it, then linked into place: the link fails if a lock exists, and nobody
+  // ever reads a half-written one.
+  const draft = `${lockFile}.${process.pid}`;
+  writeFileSync(draft, JSON.stringify({ pid: process.pid, port: null }));
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkSync(draft, lockFile);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw error;
+        const holder = lockHolder(lockFile);
+        if (holder) throw new DataDirInUseError(shownAs, holder);
+        rmSync(lockFile, { force: true }); // stale: its process is gone
+      }
     }
+  } finally {
+    rmSync(draft, { force: true });
   }
   process.once('exit', () => releaseDataDir(dataDir));
 }
@@ -114,7 +122,9 @@ function releaseDataDir(dataDir: string): void {
 /** Records the port this gateway listens on in its lock, for the message a second start prints. */
 export function recordGatewayPort(dataDir: string, port: number): void {
   const lockFile = join(resolve(dataDir), LOCK_FILE);
-  writeFileSync(lockFile, JSON.stringify({ pid: process.pid, port }));
+  // Written beside it and renamed over it: a second start never reads a half-written lock.
+  writeFileSync(`${lockFile}.${process.pid}`, JSON.stringify({ pid: process.pid, port }));
+  renameSync(`${lockFile}.${process.pid}`, lockFile);
 }
 
 /** The pid and port in `postmaster.pid`, when a server holds the data directory. */

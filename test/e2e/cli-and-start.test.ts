@@ -317,6 +317,30 @@ describe('npm start on the embedded default', () => {
   });
 });
 
+describe('two npm starts at once on a fresh data folder', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'csg-race-'));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('lets exactly one of them run; the other exits 1 naming it', async () => {
+    const outcomes = await Promise.allSettled([
+      startGateway({ DATA_DIR: dataDir }, children),
+      startGateway({ DATA_DIR: dataDir }, children),
+    ]);
+    const running = outcomes.filter((o) => o.status === 'fulfilled');
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect([running.length, refused.length]).toEqual([1, 1]);
+    expect(String(refused[0]!.reason)).toMatch(/exited 1: gateway not started: a gateway is already running on /);
+    const winner = (running[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof startGateway>>>).value;
+    expect((await fetch(`${winner.url}/readyz`)).status).toBe(200);
+    winner.child.kill('SIGTERM');
+    expect(await new Promise((r) => winner.child.once('exit', r))).toBe(0);
+  });
+});
+
 describe('npm start on an external database (DATABASE_URL)', () => {
   const children: ChildProcess[] = [];
   afterAll(() => {
