@@ -9,6 +9,10 @@ const state = {
   socket: null,
   campaignId: null,
   timelineAt: 0,
+  timelineTimer: null,
+  timelineMode: 'cumulative',
+  timelinePoints: [],
+  chart: null,
 };
 
 async function graphql(query, variables) {
@@ -18,6 +22,7 @@ async function graphql(query, variables) {
     body: JSON.stringify({ query, variables }),
   });
   const body = await response.json();
+  if (response.status === 401) throw new Error('key refused: paste another one');
   if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
   return body.data;
 }
@@ -75,6 +80,7 @@ async function loadCampaigns(reset) {
   }
   state.after = data.campaigns.pageInfo.endCursor;
   $('#more').hidden = !data.campaigns.pageInfo.hasNextPage;
+  $('#no-campaigns').hidden = $('#campaigns').children.length > 0;
 }
 
 function bar(label, value, total, kind) {
@@ -136,53 +142,149 @@ function renderStats(s) {
       return row;
     }),
   );
-  if (Date.now() - state.timelineAt > 2000) {
+  refreshTimeline(s.campaignId);
+}
+
+/** Re-reads the timeline at most every 2 s, and always once after the last change (a trailing read). */
+function refreshTimeline(id) {
+  if (state.timelineTimer) return;
+  const wait = Math.max(0, state.timelineAt + 2000 - Date.now());
+  state.timelineTimer = setTimeout(() => {
+    state.timelineTimer = null;
+    if (state.campaignId !== id) return;
     state.timelineAt = Date.now();
-    graphql(TIMELINE, { id: s.campaignId }).then(
-      (d) => renderTimeline(d.campaignTimeline),
+    graphql(TIMELINE, { id }).then(
+      (d) => {
+        if (state.campaignId === id) renderTimeline(d.campaignTimeline);
+      },
       () => {},
     );
+  }, wait);
+}
+
+const SERIES = [
+  ['sent', '#2f80ed'],
+  ['delivered', '#56ccf2'],
+  ['read', '#9b51e0'],
+  ['clicked', '#f2994a'],
+  ['replied', '#27ae60'],
+  ['failed', '#eb5757'],
+];
+const MINUTE = 60;
+
+/** Every minute from the first point to the last (the server leaves empty ones out), per stage. */
+function timelineColumns(points, cumulative) {
+  if (points.length === 0) return null;
+  const first = Date.parse(points[0].at) / 1000;
+  const last = Date.parse(points[points.length - 1].at) / 1000;
+  const byTime = new Map(points.map((p) => [Date.parse(p.at) / 1000, p]));
+  const xs = [];
+  // One minute past the last: a bucket is drawn across its whole minute.
+  for (let t = first; t <= last + MINUTE; t += MINUTE) xs.push(t);
+  const columns = [xs];
+  for (const [key] of SERIES) {
+    let sum = 0;
+    columns.push(
+      xs.map((t) => {
+        const value = byTime.has(t) ? byTime.get(t)[key] : 0;
+        sum += value;
+        return cumulative ? sum : value;
+      }),
+    );
   }
+  return columns;
+}
+
+const two = (n) => String(n).padStart(2, '0');
+/** Axis labels in the browser's time zone: HH:MM, with the date where it changes. */
+function timeLabels(splits) {
+  let lastDay = '';
+  return splits.map((t) => {
+    const d = new Date(t * 1000);
+    const day = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+    const label = `${two(d.getHours())}:${two(d.getMinutes())}`;
+    if (day === lastDay) return label;
+    lastDay = day;
+    return `${label}\n${day}`;
+  });
 }
 
 function renderTimeline(points) {
-  const svg = $('#timeline');
-  const series = [
-    ['sent', '#2f80ed'],
-    ['delivered', '#56ccf2'],
-    ['read', '#9b51e0'],
-    ['clicked', '#f2994a'],
-    ['replied', '#27ae60'],
-    ['failed', '#eb5757'],
-  ];
-  const max = Math.max(1, ...points.flatMap((p) => series.map(([k]) => p[k])));
-  const slot = 600 / Math.max(points.length, 1);
-  const width = Math.max(slot / (series.length + 1), 1);
-  const bars = [];
-  points.forEach((p, i) => {
-    series.forEach(([key, color], j) => {
-      const height = (150 * p[key]) / max;
-      const rect = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
-      rect.setAttribute('x', String(i * slot + j * width));
-      rect.setAttribute('y', String(155 - height));
-      rect.setAttribute('width', String(width));
-      rect.setAttribute('height', String(height));
-      rect.setAttribute('fill', color);
-      rect.dataset.series = key;
-      const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
-      title.textContent = `${new Date(p.at).toLocaleTimeString()} ${key}: ${p[key]}`;
-      rect.append(title);
-      bars.push(rect);
-    });
-  });
-  svg.replaceChildren(...bars);
+  state.timelinePoints = points;
+  const container = $('#timeline');
+  const cumulative = state.timelineMode === 'cumulative';
+  const columns = timelineColumns(points, cumulative);
+  $('#timeline-empty').hidden = columns !== null;
+  container.dataset.mode = state.timelineMode;
+  if (state.chart) {
+    state.chart.destroy();
+    state.chart = null;
+  }
+  if (!columns) return;
+  if (typeof uPlot !== 'function') {
+    container.textContent = 'The chart library did not load (uplot missing from node_modules: run npm install).';
+    return;
+  }
+  container.textContent = '';
+  const width = Math.max(320, container.clientWidth || 600);
+  state.chart = new uPlot(
+    {
+      width,
+      height: 240,
+      scales: { x: { time: true } },
+      series: [
+        { label: 'time', value: (u, t) => (t == null ? '' : new Date(t * 1000).toLocaleString()) },
+        ...SERIES.map(([label, stroke]) => ({
+          label,
+          stroke,
+          width: 2,
+          points: { show: false },
+          ...(cumulative ? {} : { paths: uPlot.paths.stepped({ align: 1 }) }),
+        })),
+      ],
+      axes: [
+        {
+          values: (u, splits) => {
+            const labels = timeLabels(splits);
+            container.dataset.xTicks = labels.map((l) => l.split('\n')[0]).join(' ');
+            return labels;
+          },
+          space: 70,
+        },
+        {
+          label: cumulative ? 'contacts so far' : 'contacts per minute',
+          incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6],
+          values: (u, splits) => {
+            container.dataset.yTicks = splits.join(' ');
+            return splits.map(String);
+          },
+          size: 60,
+        },
+      ],
+    },
+    columns,
+    container,
+  );
 }
+
+for (const button of document.querySelectorAll('#timeline-mode button')) {
+  button.onclick = () => {
+    state.timelineMode = button.dataset.mode;
+    for (const b of document.querySelectorAll('#timeline-mode button'))
+      b.setAttribute('aria-pressed', String(b === button));
+    renderTimeline(state.timelinePoints);
+  };
+}
+window.addEventListener('resize', () => {
+  if (state.chart) state.chart.setSize({ width: Math.max(320, $('#timeline').clientWidth), height: 240 });
+});
 
 function openCampaign(id, item) {
   for (const li of document.querySelectorAll('#campaigns li')) li.classList.toggle('active', li === item);
   if (state.socket) state.socket.close(1000);
   state.campaignId = id;
   state.timelineAt = 0;
+  $('#pick').hidden = true;
   $('#detail').hidden = false;
   state.socket = subscribe(
     STATS,
@@ -194,16 +296,30 @@ function openCampaign(id, item) {
   );
 }
 
-$('#key-form').onsubmit = async (event) => {
-  event.preventDefault();
-  state.key = $('#api-key').value.trim();
-  localStorage.setItem('csg.key', state.key);
+/** Lists the key's campaigns; shows the empty state again when the key is refused. */
+async function connect() {
+  $('#key-status').textContent = 'connecting…';
   try {
     await loadCampaigns(true);
     $('#key-status').textContent = 'connected';
+    $('#empty').hidden = true;
+    $('#workspace').hidden = false;
   } catch (error) {
     $('#key-status').textContent = error.message;
+    $('#empty').hidden = false;
+    $('#workspace').hidden = true;
   }
+}
+
+$('#key-form').onsubmit = (event) => {
+  event.preventDefault();
+  state.key = $('#api-key').value.trim();
+  localStorage.setItem('csg.key', state.key);
+  return connect();
 };
 $('#more').onclick = () => loadCampaigns(false);
-if (state.key) $('#api-key').value = state.key;
+// A key saved by an earlier visit: connect at once.
+if (state.key) {
+  $('#api-key').value = state.key;
+  void connect();
+}

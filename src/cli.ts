@@ -1,5 +1,6 @@
-// npm run --silent cli -- api-key create --workspace NAME | api-key revoke KEY | migrate | reconcile [ID] [--fix] | help
+// npm run --silent cli -- api-key create --workspace NAME | api-key revoke KEY | migrate | reconcile [ID] [--fix] | webhook sign FILE | help
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiKeysService } from './auth/api-keys.service';
 import { ConfigError, loadConfig } from './config';
@@ -8,6 +9,7 @@ import { runningEmbeddedUrl, startEmbeddedPostgres } from './store/embedded-post
 import type { EmbeddedDatabase } from './store/embedded-postgres';
 import { createLogger } from './logger';
 import { isCampaignId } from './domain/identifiers';
+import { signWhatsAppBody } from './ingest/whatsapp.signature';
 import Redis from 'ioredis';
 import { AfterCommitChangeFeed, PostgresChangeFeed, STATS_CHANNEL } from './store/change-feed';
 import { reconcileCampaigns } from './store/reconcile.store';
@@ -18,6 +20,8 @@ const USAGE = `usage:
   cli api-key revoke KEY                revokes a key, given whole (as create printed it) or by its
                                         prefix (wapl_ and 8 more)
   cli migrate                           applies pending migrations
+  cli webhook sign FILE                 prints the X-Hub-Signature-256 value (sha256=…) of the
+                                        file's bytes with WHATSAPP_APP_SECRET
   cli reconcile [CAMPAIGN_ID] [--fix]   recounts campaigns from their contacts, reports drift
                                         (one JSON line each), repairs it with --fix; exit 1 on
                                         drift left unrepaired or an unknown CAMPAIGN_ID
@@ -29,6 +33,7 @@ type Command =
   | { run: 'create'; workspace: string }
   | { run: 'revoke'; keyOrPrefix: string }
   | { run: 'migrate' }
+  | { run: 'sign'; file: string }
   | { run: 'reconcile'; campaignId: string | undefined; fix: boolean };
 
 /** A command line that asks for nothing this CLI does: exit 2, with `showUsage` the usage after the message. */
@@ -84,6 +89,13 @@ function parseCommand(argv: string[]): Command {
       }
       throw new UsageError(command === undefined ? 'api-key: no command' : `api-key: unknown command ${command}`);
     }
+    case 'webhook': {
+      const [command, ...args] = rest;
+      if (command !== 'sign') throw new UsageError(`webhook: unknown command ${command ?? '(none)'}`);
+      allowOnly(args, 1);
+      if (!args[0]) throw new UsageError('webhook sign: FILE is required');
+      return { run: 'sign', file: args[0] };
+    }
     case 'migrate':
       allowOnly(rest, 0);
       return { run: 'migrate' };
@@ -122,6 +134,15 @@ async function main(argv: string[]): Promise<void> {
   } catch (error) {
     process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
     process.exitCode = 2;
+    return;
+  }
+  if (command.run === 'sign') {
+    if (!config.whatsappAppSecret) {
+      process.stderr.write('webhook sign: set WHATSAPP_APP_SECRET to the app secret the gateway uses\n');
+      process.exitCode = 2;
+      return;
+    }
+    process.stdout.write(`${signWhatsAppBody(readFileSync(command.file), config.whatsappAppSecret)}\n`);
     return;
   }
   // Messages go to standard error: standard output carries the key alone.

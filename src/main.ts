@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config';
 import { connectDatabase } from './database';
 import { seedDemoOnFirstStart } from './demo/demo-seed';
 import { createLogger } from './logger';
+import { DataDirInUseError, recordGatewayPort } from './store/embedded-postgres';
 import { WorkspaceStore } from './store/workspace.store';
 
 async function main(): Promise<void> {
@@ -17,11 +18,25 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const database = await connectDatabase(config, logger);
-  const app = await buildApp(config, database.dataSource, logger);
-  const url = await app.start(config.port);
+  let app;
+  let url;
+  try {
+    app = await buildApp(config, database.dataSource, logger);
+    url = await app.start(config.port);
+  } catch (error) {
+    await database.close(); // never leave the embedded server running behind a failed start
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new StartRefused(`port ${config.port} is already in use (set PORT to another one)`);
+    }
+    throw error;
+  }
+  if (database.embedded) recordGatewayPort(config.dataDir, Number(new URL(url).port));
   logger.info('gateway.listening', { url, graphql: `${url}/graphql`, embeddedDatabase: database.embedded });
 
-  const demo = await seedDemoOnFirstStart(app, new WorkspaceStore(database.dataSource), logger);
+  // Demo data only on the embedded default: an external database is never given a workspace or a key.
+  const demo = database.embedded
+    ? await seedDemoOnFirstStart(app, new WorkspaceStore(database.dataSource), logger)
+    : null;
   if (demo) {
     logger.info('demo.api_key', {
       apiKey: demo.key,
@@ -51,7 +66,14 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
+/** A start refused for a reason the operator can act on: its message alone, no stack. */
+class StartRefused extends Error {}
+
 main().catch((error: unknown) => {
+  if (error instanceof DataDirInUseError || error instanceof StartRefused) {
+    process.stderr.write(`gateway not started: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `gateway failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

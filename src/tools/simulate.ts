@@ -23,13 +23,19 @@ function option(args: string[], name: string): string | undefined {
   return at >= 0 ? args[at + 1] : undefined;
 }
 
-async function makeLocalKey(): Promise<string> {
+/**
+ * A new key on the local gateway's database: in the `demo` workspace when there is one (so the
+ * demo key printed by `npm start` sees the simulated campaign too), else in `simulator`.
+ */
+async function makeLocalKey(): Promise<{ key: string; workspace: string }> {
   const config = loadConfig();
   const url = config.databaseUrl ?? runningEmbeddedUrl(config.dataDir);
   if (!url) throw new Error('no --key given and no local gateway running: start it with `npm start` first');
   const db = await openDatabase({ url, poolSize: 1, applicationName: 'campaign-stats-gateway-simulator' });
   try {
-    return (await new ApiKeysService(new WorkspaceStore(db)).create('simulator')).key;
+    const rows = await db.query<unknown[]>(`SELECT 1 FROM workspaces WHERE name = 'demo'`);
+    const workspace = rows.length > 0 ? 'demo' : 'simulator';
+    return { key: (await new ApiKeysService(new WorkspaceStore(db)).create(workspace)).key, workspace };
   } finally {
     await db.destroy();
   }
@@ -89,7 +95,12 @@ async function main(args: string[]): Promise<void> {
   if (!Number.isInteger(contacts) || contacts < 1 || contacts > 100_000)
     throw new Error('--contacts must be 1 to 100000');
   if (!(rate > 0)) throw new Error('--rate must be positive');
-  const key = option(args, 'key') ?? (await makeLocalKey());
+  let key = option(args, 'key');
+  if (!key) {
+    const made = await makeLocalKey();
+    key = made.key;
+    process.stderr.write(`made a key in workspace ${made.workspace} (paste it in the dashboard): ${key}\n`);
+  }
   const secret = process.env.WHATSAPP_APP_SECRET;
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const post = async (path: string, body: string, extra: Record<string, string> = {}) => {
@@ -116,7 +127,11 @@ async function main(args: string[]): Promise<void> {
     throw new Error(`createCampaign failed: ${createdBody.errors?.[0]?.message ?? created.status}`);
   const campaignId = createdBody.data.createCampaign.id;
   await post('/graphql', JSON.stringify({ query: `mutation { startCampaign(id: "${campaignId}") { id } }` }));
-  process.stderr.write(`campaign ${campaignId}: watch it at ${target}/ (paste the key)\n`);
+  process.stderr.write(
+    `campaign ${campaignId}: watch it at ${target}/ (paste the key${
+      option(args, 'key') ? ' you gave' : ' printed above'
+    })\n`,
+  );
 
   const wamid = (c: number) => `wamid.sim.${campaignId}.${c}`;
   let webhookWorks = Boolean(secret);

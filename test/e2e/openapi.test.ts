@@ -163,6 +163,9 @@ const CASES: Case[] = [
   open('getDashboard', '/'),
   open('getDashboardScript', '/dashboard.js'),
   open('getDashboardStyles', '/dashboard.css'),
+  open('getDashboardChartScript', '/vendor/uPlot.iife.min.js'),
+  open('getDashboardChartStyles', '/vendor/uPlot.min.css'),
+  open('getFavicon', '/favicon.svg'),
 ];
 
 // Statuses no request here can provoke quickly: Node's own 408 after REQUEST_TIMEOUT_MS.
