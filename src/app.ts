@@ -14,6 +14,9 @@ import { formatGraphQLError, httpStatusPlugin } from './graphql/errors';
 import { httpOperationRulesPlugin } from './graphql/input-rule';
 import { buildGatewaySchema } from './graphql/schema';
 import { CampaignStatsRest } from './http/campaign-stats.rest';
+import { CampaignContactsRest } from './http/campaign-contacts.rest';
+import { CampaignContactsService } from './campaigns/campaign-contacts.service';
+import { CampaignContactsStore } from './store/campaign-contacts.store';
 import { registerDispatcherEvents } from './http/dispatcher-events.rest';
 import type { LiveServerOptions } from './http/graphql-ws.server';
 import { attachLiveServer } from './http/graphql-ws.server';
@@ -81,7 +84,8 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   let feed: ChangeFeed = new PostgresChangeFeed();
   const changeFeed: ChangeFeed = { announce: (tx, ids) => feed.announce(tx, ids) };
   const campaigns = new CampaignsService(campaignStore, changeFeed);
-  const schema = await buildGatewaySchema({ campaigns });
+  const contacts = new CampaignContactsService(new CampaignContactsStore(db));
+  const schema = await buildGatewaySchema({ campaigns, contacts });
   const live = createLiveStats(config, db, campaigns, logger);
   const { hub, listener } = live;
   feed = live.feed;
@@ -134,6 +138,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     config.live,
   );
   const statsRest = new CampaignStatsRest(schema, campaigns);
+  const contactsRest = new CampaignContactsRest(schema, campaigns);
 
   let started = false;
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -149,6 +154,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       await apollo.start();
       started = true;
       statsRest.register(http);
+      contactsRest.register(http);
       registerGraphQL(http, apollo, gate, campaigns, logger);
       await registerDispatcherEvents(http, dispatcherEvents, metrics.ingest);
       await registerWhatsAppWebhook(http, config, whatsapp, metrics);

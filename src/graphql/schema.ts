@@ -3,11 +3,15 @@ import type { GraphQLSchema } from 'graphql';
 import { lexicographicSortSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { CampaignsService } from '../campaigns/campaigns.service';
+import type { CampaignContactsService } from '../campaigns/campaign-contacts.service';
+import { CampaignContactsResolver } from './campaign-contacts.resolver';
 import { CampaignResolver, CampaignStatsResolver } from './campaign.resolver';
 import { CampaignStatsSubscriptionResolver } from './campaign-stats.subscription';
 
 export interface SchemaServices {
   campaigns: CampaignsService;
+  /** the drill-down; absent where the schema is only printed */
+  contacts?: CampaignContactsService;
 }
 
 /** Builds the executable schema once per app, with resolvers bound to this app's services. */
@@ -16,9 +20,10 @@ export async function buildGatewaySchema(services: SchemaServices): Promise<Grap
     [CampaignResolver, new CampaignResolver(services.campaigns)],
     [CampaignStatsResolver, new CampaignStatsResolver()],
     [CampaignStatsSubscriptionResolver, new CampaignStatsSubscriptionResolver()],
+    [CampaignContactsResolver, new CampaignContactsResolver(services.contacts as CampaignContactsService)],
   ]);
   return buildSchema({
-    resolvers: [CampaignResolver, CampaignStatsResolver, CampaignStatsSubscriptionResolver],
+    resolvers: [CampaignResolver, CampaignStatsResolver, CampaignStatsSubscriptionResolver, CampaignContactsResolver],
     container: { get: (someClass) => instances.get(someClass) },
     validate: false,
     // type-graphql insists on a pubSub once there is a @Subscription, but ours brings its own

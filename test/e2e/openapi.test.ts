@@ -64,6 +64,16 @@ const events = (status: number, app: keyof Apps, body: (ids: Ids) => unknown, ex
   body: (ids) => JSON.stringify(body(ids)),
   ...extra,
 });
+const contacts = (status: number, app: keyof Apps, extra: Partial<Case> = {}): Case => ({
+  operation: 'getCampaignContacts',
+  status,
+  app,
+  method: 'GET',
+  template: '/api/v1/campaigns/{campaign_id}/contacts',
+  path: (ids) => `/api/v1/campaigns/${ids.campaign}/contacts?filter=pending&limit=1`,
+  headers: key(app),
+  ...extra,
+});
 const signed = (text: string) => ({ ...json, 'x-hub-signature-256': signWhatsAppBody(text, TEST_APP_SECRET) });
 const webhook = (status: number, app: keyof Apps, text: string, headers = signed(text)): Case => ({
   operation: 'receiveWhatsAppWebhook',
@@ -109,6 +119,14 @@ const CASES: Case[] = [
   stats(503, 'down'),
   stats(200, 'ok', { operation: 'getCampaignStats-head', method: 'HEAD' }),
   stats(401, 'ok', { operation: 'getCampaignStats-head', method: 'HEAD', headers: () => WRONG_KEY }),
+  contacts(200, 'ok'),
+  contacts(400, 'ok', { path: (ids) => `/api/v1/campaigns/${ids.campaign}/contacts?limit=x` }),
+  contacts(401, 'ok', { headers: () => WRONG_KEY }),
+  contacts(404, 'ok', { path: () => '/api/v1/campaigns/aaaaaaaaaaaaaaaaaaaaaaaa/contacts' }),
+  contacts(200, 'limited'),
+  contacts(429, 'limited'),
+  contacts(500, 'broken'),
+  contacts(503, 'down'),
   events(200, 'ok', (ids) => ({ type: 'message.sent', campaign_id: ids.campaign, contact: ids.contact })),
   events(400, 'ok', () => ({ type: 'message.nope' })),
   events(401, 'ok', () => ({ type: 'message.sent' }), { headers: () => ({ ...json, ...WRONG_KEY }) }),
