@@ -16,6 +16,9 @@ import { buildGatewaySchema } from './graphql/schema';
 import { CampaignStatsRest } from './http/campaign-stats.rest';
 import { CampaignContactsRest } from './http/campaign-contacts.rest';
 import { CampaignContactsService } from './campaigns/campaign-contacts.service';
+import { ContactsExportService } from './campaigns/contacts-export.service';
+import { registerContactsCsv } from './http/campaign-contacts-csv.rest';
+import { ContactsExportStore } from './store/contacts-export.store';
 import { CampaignContactsStore } from './store/campaign-contacts.store';
 import { registerDispatcherEvents } from './http/dispatcher-events.rest';
 import type { LiveServerOptions } from './http/graphql-ws.server';
@@ -85,6 +88,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   const changeFeed: ChangeFeed = { announce: (tx, ids) => feed.announce(tx, ids) };
   const campaigns = new CampaignsService(campaignStore, changeFeed);
   const contacts = new CampaignContactsService(new CampaignContactsStore(db));
+  const contactExports = new ContactsExportService(contacts, new ContactsExportStore(db));
   const schema = await buildGatewaySchema({ campaigns, contacts });
   const live = createLiveStats(config, db, campaigns, logger);
   const { hub, listener } = live;
@@ -155,6 +159,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       started = true;
       statsRest.register(http);
       contactsRest.register(http);
+      registerContactsCsv(http, contactExports);
       registerGraphQL(http, apollo, gate, campaigns, logger);
       await registerDispatcherEvents(http, dispatcherEvents, metrics.ingest);
       await registerWhatsAppWebhook(http, config, whatsapp, metrics);

@@ -127,6 +127,17 @@ const CASES: Case[] = [
   contacts(429, 'limited'),
   contacts(500, 'broken'),
   contacts(503, 'down'),
+  ...[200, 400, 401, 404, 429, 500, 503].map((status) =>
+    contacts(status, status === 429 ? 'limited' : status === 500 ? 'broken' : status === 503 ? 'down' : 'ok', {
+      operation: 'exportCampaignContacts',
+      template: '/api/v1/campaigns/{campaign_id}/contacts.csv',
+      path: (ids: Ids) =>
+        status === 404
+          ? '/api/v1/campaigns/aaaaaaaaaaaaaaaaaaaaaaaa/contacts.csv'
+          : `/api/v1/campaigns/${ids.campaign}/contacts.csv${status === 400 ? '?filter=x' : ''}`,
+      ...(status === 401 ? { headers: () => WRONG_KEY } : {}),
+    }),
+  ),
   events(200, 'ok', (ids) => ({ type: 'message.sent', campaign_id: ids.campaign, contact: ids.contact })),
   events(400, 'ok', () => ({ type: 'message.nope' })),
   events(401, 'ok', () => ({ type: 'message.sent' }), { headers: () => ({ ...json, ...WRONG_KEY }) }),
