@@ -26,6 +26,14 @@ export class ContactsExportService {
    */
   async open(workspaceId: string, campaignId: string, filter: ContactFilterName): Promise<Readable> {
     await this.contacts.checkCampaign(workspaceId, campaignId);
+    return this.limited(workspaceId, () => this.store.open(campaignId, filter));
+  }
+
+  /**
+   * Runs `open` in one of the workspace's export slots: RATE_LIMITED while they are all taken. The
+   * slot is freed when the stream closes (ended or destroyed), or at once when `open` fails.
+   */
+  async limited(workspaceId: string, open: () => Promise<Readable>): Promise<Readable> {
     const running = this.inFlight.get(workspaceId) ?? 0;
     if (running >= this.maxPerWorkspace) {
       throw new DomainError(
@@ -45,7 +53,7 @@ export class ContactsExportService {
       else this.inFlight.delete(workspaceId);
     };
     try {
-      const stream = await this.store.open(campaignId, filter);
+      const stream = await open();
       stream.once('close', free);
       return stream;
     } catch (error) {

@@ -5,6 +5,8 @@ import { buildSchema } from 'type-graphql';
 import type { CampaignsService } from '../campaigns/campaigns.service';
 import type { CampaignContactsService } from '../campaigns/campaign-contacts.service';
 import { CampaignContactsResolver } from './campaign-contacts.resolver';
+import type { TrackedLinksService } from '../campaigns/tracked-links.service';
+import { TrackedLinksResolver } from './tracked-links.resolver';
 import { CampaignResolver, CampaignStatsResolver } from './campaign.resolver';
 import { CampaignStatsSubscriptionResolver } from './campaign-stats.subscription';
 
@@ -12,6 +14,8 @@ export interface SchemaServices {
   campaigns: CampaignsService;
   /** the drill-down; absent where the schema is only printed */
   contacts?: CampaignContactsService;
+  /** tracked links; absent where the schema is only printed */
+  links?: TrackedLinksService;
 }
 
 /** Builds the executable schema once per app, with resolvers bound to this app's services. */
@@ -21,9 +25,16 @@ export async function buildGatewaySchema(services: SchemaServices): Promise<Grap
     [CampaignStatsResolver, new CampaignStatsResolver()],
     [CampaignStatsSubscriptionResolver, new CampaignStatsSubscriptionResolver()],
     [CampaignContactsResolver, new CampaignContactsResolver(services.contacts as CampaignContactsService)],
+    [TrackedLinksResolver, new TrackedLinksResolver(services.links as TrackedLinksService)],
   ]);
   return buildSchema({
-    resolvers: [CampaignResolver, CampaignStatsResolver, CampaignStatsSubscriptionResolver, CampaignContactsResolver],
+    resolvers: [
+      CampaignResolver,
+      CampaignStatsResolver,
+      CampaignStatsSubscriptionResolver,
+      CampaignContactsResolver,
+      TrackedLinksResolver,
+    ],
     container: { get: (someClass) => instances.get(someClass) },
     validate: false,
     // type-graphql insists on a pubSub once there is a @Subscription, but ours brings its own

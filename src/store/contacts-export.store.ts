@@ -45,27 +45,36 @@ export class ContactsExportStore {
   constructor(private readonly db: DataSource) {}
 
   async open(campaignId: string, filter: ContactFilterName): Promise<Readable> {
+    return this.stream<{ line: string }>(
+      `SELECT ${LINE} AS line
+       FROM (SELECT ${CONTACT_COLUMNS} FROM campaign_contacts
+             WHERE campaign_id = $1 AND ${filterSql(filter)}) c
+       ORDER BY c.phone`,
+      [campaignId],
+      CONTACTS_CSV_HEADER,
+      (row) => row.line,
+    );
+  }
+
+  /**
+   * Any query as CSV lines through a cursor: `header`, then `toLine` of each row, CRLF after each.
+   * The query runs in a read-only transaction on a pool connection held until the stream ends.
+   */
+  async stream<Row>(sql: string, params: unknown[], header: string, toLine: (row: Row) => string): Promise<Readable> {
     const pool = (this.db.driver as unknown as { master: Pool }).master;
     const client = await pool.connect();
     try {
       await client.query('BEGIN READ ONLY');
-      await client.query(
-        `DECLARE contacts_export NO SCROLL CURSOR FOR
-         SELECT ${LINE} AS line
-         FROM (SELECT ${CONTACT_COLUMNS} FROM campaign_contacts
-               WHERE campaign_id = $1 AND ${filterSql(filter)}) c
-         ORDER BY c.phone`,
-        [campaignId],
-      );
+      await client.query(`DECLARE csv_export NO SCROLL CURSOR FOR ${sql}`, params);
     } catch (error) {
       client.release(error as Error);
       throw error;
     }
-    return exportStream(client);
+    return cursorStream(client, header, toLine);
   }
 }
 
-function exportStream(client: PoolClient): Readable {
+function cursorStream<Row>(client: PoolClient, header: string, toLine: (row: Row) => string): Readable {
   let released = false;
   let fetching: Promise<unknown> = Promise.resolve();
   const release = (end: 'COMMIT' | 'ROLLBACK') => {
@@ -85,10 +94,10 @@ function exportStream(client: PoolClient): Readable {
     read() {
       if (!headerSent) {
         headerSent = true;
-        this.push(`${CONTACTS_CSV_HEADER}\r\n`);
+        this.push(`${header}\r\n`);
         return;
       }
-      const fetch = client.query<{ line: string }>(`FETCH ${FETCH_ROWS} FROM contacts_export`);
+      const fetch = client.query(`FETCH ${FETCH_ROWS} FROM csv_export`);
       fetching = fetch;
       fetch.then(
         ({ rows }) => {
@@ -98,7 +107,7 @@ function exportStream(client: PoolClient): Readable {
             return;
           }
           let chunk = '';
-          for (const row of rows) chunk += `${row.line}\r\n`;
+          for (const row of rows as Row[]) chunk += `${toLine(row)}\r\n`;
           this.push(chunk);
         },
         (error: Error) => this.destroy(error),

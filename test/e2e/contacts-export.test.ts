@@ -202,7 +202,7 @@ describe('contacts CSV export', () => {
       const rows: { state: string }[] = await t.db.query(
         `SELECT state FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid()
-           AND (state = 'idle in transaction' OR query LIKE '%contacts_export%' AND state <> 'idle')`,
+           AND (state = 'idle in transaction' OR query LIKE '%csv_export%' AND state <> 'idle')`,
       );
       return rows.length;
     };
