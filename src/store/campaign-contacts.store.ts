@@ -58,9 +58,33 @@ export class CampaignContactsStore {
     return rows.length > 0;
   }
 
+  /** The flag values each filter holds, asked of the lattice's SQL functions once. */
+  private readonly flagValues = new Map<ContactFilterName, Promise<number[]>>();
+
+  /**
+   * The flag values whose contacts a filter lists, from the filter's own SQL (flags are 6 bits):
+   * a page asks for `flags = ANY(these)`, which the planner can estimate and serve from the
+   * (campaign_id, flags, phone) index when the filter is sparse.
+   */
+  private valuesOf(filter: ContactFilterName): Promise<number[]> {
+    let values = this.flagValues.get(filter);
+    if (!values) {
+      values = this.db
+        .query(
+          `SELECT coalesce(array_agg(f ORDER BY f), '{}') AS v
+           FROM generate_series(0, 63) AS f WHERE ${filterSql(filter, 'f::smallint')}`,
+        )
+        .then((rows: { v: number[] }[]) => rows[0]!.v);
+      void values.catch(() => this.flagValues.delete(filter));
+      this.flagValues.set(filter, values);
+    }
+    return values;
+  }
+
   /**
    * Up to `limit` contacts of the filter, by phone, after `afterPhone` (keyset: a page never
    * repeats or skips a contact that stays in the filter, however many events arrive meanwhile).
+   * Dense filters read the (campaign_id, phone) key in order; sparse ones the filter index.
    */
   async page(
     campaignId: string,
@@ -68,13 +92,13 @@ export class CampaignContactsStore {
     afterPhone: string | null,
     limit: number,
   ): Promise<CampaignContactRow[]> {
-    // (campaign_id, phone) is the unique key's index: it serves the order and the keyset at once.
+    const where = filter === 'all' ? '$4::smallint[] IS NULL' : 'flags = ANY($4::smallint[])';
     return this.db.query(
       `SELECT ${CONTACT_COLUMNS}
        FROM campaign_contacts
-       WHERE campaign_id = $1 AND ${afterPhone === null ? '$2::text IS NULL' : 'phone > $2'} AND ${filterSql(filter)}
+       WHERE campaign_id = $1 AND ${afterPhone === null ? '$2::text IS NULL' : 'phone > $2'} AND ${where}
        ORDER BY phone LIMIT $3`,
-      [campaignId, afterPhone, limit],
+      [campaignId, afterPhone, limit, filter === 'all' ? null : await this.valuesOf(filter)],
     );
   }
 }
