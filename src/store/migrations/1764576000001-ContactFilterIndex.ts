@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * set of flag values, so (campaign_id, flags, phone) finds its contacts by phone within each
  * value, and the planner picks it or the (campaign_id, phone) key by the filter's density.
  * Flag updates are no longer HOT (flags is now indexed); measured in the same run, the event
- * path kept its throughput within the machine's noise (bench: audience, and the pipeline alone).
+ * path kept its throughput within the machine's noise (the pipeline alone, 50k contacts x 4 kinds).
  */
 export class ContactFilterIndex1764576000001 implements MigrationInterface {
   name = 'ContactFilterIndex1764576000001';
