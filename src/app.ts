@@ -173,7 +173,13 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       statsRest.register(http);
       contactsRest.register(http);
       registerContactsCsv(http, contactExports);
-      registerTrackedLinks(http, { links, metrics, logger, publicUrl: () => config.publicUrl ?? boundUrl });
+      registerTrackedLinks(http, {
+        links,
+        metrics,
+        logger,
+        publicUrl: () => config.publicUrl ?? boundUrl,
+        limits: gate.limits,
+      });
       registerGraphQL(http, apollo, gate, campaigns, logger);
       await registerDispatcherEvents(http, dispatcherEvents, metrics.ingest);
       await registerWhatsAppWebhook(http, config, whatsapp, metrics);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
+import type { RateLimits } from '../auth/rate-limits';
 import type { TrackedLinksService } from '../campaigns/tracked-links.service';
 import { badInput } from '../domain/errors';
 import type { Logger } from '../logger';
@@ -11,7 +12,14 @@ const NOT_FOUND_BODY = JSON.stringify({ error: 'not_found', message: 'Link not f
 /** The tracked-link routes: the per-contact URL list, and the redirect that counts the click. */
 export function registerTrackedLinks(
   app: FastifyInstance,
-  deps: { links: TrackedLinksService; metrics: Metrics; logger: Logger; publicUrl: () => string },
+  deps: {
+    links: TrackedLinksService;
+    metrics: Metrics;
+    logger: Logger;
+    publicUrl: () => string;
+    /** unknown tokens spend their address's budget, as failed authentications do */
+    limits: RateLimits;
+  },
 ): void {
   const clicks = new Counter({
     name: 'csg_tracked_clicks_total',
@@ -96,12 +104,16 @@ export function registerTrackedLinks(
             type: 'null',
           },
           404: errorResponse('Unknown, forged or truncated token: no redirect'),
+          429: errorResponse('This address sent too many unknown tokens; see `Retry-After`'),
           503: errorResponse('The link cannot be looked up: database unavailable'),
           500: errorResponse('Unexpected error; no stack, no SQL'),
         },
       },
     },
     async (request, reply) => {
+      // As with wrong keys: an address that spent its budget on unknown tokens is refused before
+      // any lookup, so a flood of forged tokens stops costing queries. Genuine clicks spend nothing.
+      await deps.limits.checkAddress(request.ip);
       const outcome = request.validationError
         ? ({ kind: 'unknown' } as const)
         : await deps.links.click(request.params.token, {
@@ -111,6 +123,7 @@ export function registerTrackedLinks(
       clicks.inc({ outcome: outcome.kind });
       void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
       if (outcome.kind === 'unknown') {
+        await deps.limits.spendAddress(request.ip);
         return reply.code(404).type('application/json; charset=utf-8').send(NOT_FOUND_BODY);
       }
       if (outcome.kind === 'lost') {

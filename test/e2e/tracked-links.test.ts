@@ -209,6 +209,35 @@ describe('tracked links', () => {
     expect((await get(`/api/v1/campaigns/${id}/links/${link.id}/urls.csv`, null)).status).toBe(401);
   });
 
+  it('an address that floods unknown tokens is refused before any lookup; genuine clicks spend nothing', async () => {
+    const limited = await startTestApp({ rateLimitRps: 1, rateLimitBurst: 2 });
+    try {
+      const contacts = phones(3);
+      const { id } = await limited.app.services.campaigns.create(limited.workspaceId, { name: 'flood', contacts });
+      const made = await gql(limited.url, limited.key, CREATE, { campaignId: id, url: TARGET });
+      const linkId = made.body.data.createTrackedLink.id;
+      await new Promise((r) => setTimeout(r, 1100)); // a fresh key window
+      const csv = await fetch(`${limited.url}/api/v1/campaigns/${id}/links/${linkId}/urls.csv`, {
+        headers: { authorization: `Bearer ${limited.key}` },
+      });
+      const urls = (await csv.text())
+        .split('\r\n')
+        .slice(1, -1)
+        .map((l) => l.split(',')[1]!);
+      // genuine clicks, more than the budget: none refused
+      for (const url of [...urls, ...urls]) expect((await visit(url)).status).toBe(302);
+      const forged = `${limited.url}/r/${'B'.repeat(48)}`;
+      expect((await visit(forged)).status).toBe(404);
+      expect((await visit(forged)).status).toBe(404);
+      const refused = await visit(forged);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(refused.headers.get('location')).toBeNull();
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('when the database is down the redirect still happens and the lost click is counted', async () => {
     const proxy = await startTcpProxy(t.databaseUrl);
     const edge = await startTestApp({}, { ...t, databaseUrl: proxy.url });
