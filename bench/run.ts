@@ -1,10 +1,12 @@
 // npm run bench [-- NAME ...]: runs the named benchmarks (all when none is named).
 import 'reflect-metadata';
+import { runAudienceBenchmark } from './audience.bench';
 import { runIngestBenchmark } from './ingest.bench';
 import { runLiveBenchmark } from './live.bench';
 import { runReadBenchmark } from './read.bench';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
+  audience: runAudienceBenchmark,
   ingest: runIngestBenchmark,
   live: runLiveBenchmark,
   read: runReadBenchmark,

@@ -14,6 +14,15 @@ import { formatGraphQLError, httpStatusPlugin } from './graphql/errors';
 import { httpOperationRulesPlugin } from './graphql/input-rule';
 import { buildGatewaySchema } from './graphql/schema';
 import { CampaignStatsRest } from './http/campaign-stats.rest';
+import { CampaignContactsRest } from './http/campaign-contacts.rest';
+import { CampaignContactsService } from './campaigns/campaign-contacts.service';
+import { ContactsExportService } from './campaigns/contacts-export.service';
+import { registerContactsCsv } from './http/campaign-contacts-csv.rest';
+import { ContactsExportStore } from './store/contacts-export.store';
+import { TrackedLinksService } from './campaigns/tracked-links.service';
+import { registerTrackedLinks } from './http/tracked-links.routes';
+import { TrackedLinksStore } from './store/tracked-links.store';
+import { CampaignContactsStore } from './store/campaign-contacts.store';
 import { registerDispatcherEvents } from './http/dispatcher-events.rest';
 import type { LiveServerOptions } from './http/graphql-ws.server';
 import { attachLiveServer } from './http/graphql-ws.server';
@@ -82,12 +91,23 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   let feed: ChangeFeed = new PostgresChangeFeed();
   const changeFeed: ChangeFeed = { announce: (tx, ids) => feed.announce(tx, ids) };
   const campaigns = new CampaignsService(campaignStore, changeFeed);
-  const schema = await buildGatewaySchema({ campaigns });
+  const contacts = new CampaignContactsService(new CampaignContactsStore(db));
+  const exportStore = new ContactsExportStore(db);
+  const contactExports = new ContactsExportService(contacts, exportStore);
+  // A click is a CLICKED fact through the one ingest pipeline (made below, before any request).
+  let submitClick: (contact: { contactId: string; campaignId: string }, at: Date) => Promise<void> = () =>
+    Promise.reject(new Error('not started'));
+  const links = new TrackedLinksService(new TrackedLinksStore(db), contacts, contactExports, exportStore, (c, at) =>
+    submitClick(c, at),
+  );
+  const schema = await buildGatewaySchema({ campaigns, contacts, links });
   const live = createLiveStats(config, db, campaigns, logger);
   const { hub, listener } = live;
   feed = live.feed;
   const metrics = createMetrics({ db, hub });
   const pipeline = new DeliveryPipeline(db, deliveryStore, logger, changeFeed);
+  submitClick = (contact, at) =>
+    pipeline.submit({ registrations: [], facts: [{ contact, fact: { evidence: 'CLICKED', at } }], whatsapp: [] });
   const dispatcherEvents = new DispatcherEventsService(db, campaignStore, deliveryStore, pipeline, metrics.ingest);
   const whatsapp = new WhatsAppWebhookService(pipeline, logger, metrics.ingest);
   const production = config.nodeEnv === 'production';
@@ -141,8 +161,10 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     config.live,
   );
   const statsRest = new CampaignStatsRest(schema, campaigns);
+  const contactsRest = new CampaignContactsRest(schema, campaigns);
 
   let started = false;
+  let boundUrl = 'http://127.0.0.1:4000';
   let pruneTimer: NodeJS.Timeout | undefined;
   const prune = () => {
     pipeline.pruneParked(config.parkedRetentionHours).catch((error: unknown) => {
@@ -156,6 +178,15 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       await apollo.start();
       started = true;
       statsRest.register(http);
+      contactsRest.register(http);
+      registerContactsCsv(http, contactExports);
+      registerTrackedLinks(http, {
+        links,
+        metrics,
+        logger,
+        publicUrl: () => config.publicUrl ?? boundUrl,
+        limits: gate.limits,
+      });
       registerGraphQL(http, apollo, gate, campaigns, logger);
       await registerDispatcherEvents(http, dispatcherEvents, metrics.ingest);
       await registerWhatsAppWebhook(http, config, whatsapp, metrics);
@@ -165,7 +196,8 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       await http.listen({ port, host: config.host });
       const { port: bound } = http.server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-      return `http://${host}:${bound}`;
+      boundUrl = `http://${host}:${bound}`;
+      return boundUrl;
     },
     async stop() {
       clearInterval(pruneTimer);

@@ -3,11 +3,19 @@ import type { GraphQLSchema } from 'graphql';
 import { lexicographicSortSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { CampaignsService } from '../campaigns/campaigns.service';
+import type { CampaignContactsService } from '../campaigns/campaign-contacts.service';
+import { CampaignContactsResolver } from './campaign-contacts.resolver';
+import type { TrackedLinksService } from '../campaigns/tracked-links.service';
+import { TrackedLinksResolver } from './tracked-links.resolver';
 import { CampaignResolver, CampaignStatsResolver } from './campaign.resolver';
 import { CampaignStatsSubscriptionResolver } from './campaign-stats.subscription';
 
 export interface SchemaServices {
   campaigns: CampaignsService;
+  /** the drill-down; absent where the schema is only printed */
+  contacts?: CampaignContactsService;
+  /** tracked links; absent where the schema is only printed */
+  links?: TrackedLinksService;
 }
 
 /** Builds the executable schema once per app, with resolvers bound to this app's services. */
@@ -16,9 +24,17 @@ export async function buildGatewaySchema(services: SchemaServices): Promise<Grap
     [CampaignResolver, new CampaignResolver(services.campaigns)],
     [CampaignStatsResolver, new CampaignStatsResolver()],
     [CampaignStatsSubscriptionResolver, new CampaignStatsSubscriptionResolver()],
+    [CampaignContactsResolver, new CampaignContactsResolver(services.contacts as CampaignContactsService)],
+    [TrackedLinksResolver, new TrackedLinksResolver(services.links as TrackedLinksService)],
   ]);
   return buildSchema({
-    resolvers: [CampaignResolver, CampaignStatsResolver, CampaignStatsSubscriptionResolver],
+    resolvers: [
+      CampaignResolver,
+      CampaignStatsResolver,
+      CampaignStatsSubscriptionResolver,
+      CampaignContactsResolver,
+      TrackedLinksResolver,
+    ],
     container: { get: (someClass) => instances.get(someClass) },
     validate: false,
     // type-graphql insists on a pubSub once there is a @Subscription, but ours brings its own

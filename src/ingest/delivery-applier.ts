@@ -4,6 +4,7 @@ import type { DeliveryFact } from '../domain/delivery-event';
 import { isZeroDelta } from '../domain/delivery-lattice';
 import type { Queryable } from '../store/campaign.store';
 import type { ContactRef, DeliveryStore } from '../store/delivery.store';
+import { startCampaignsOnFirstEvent } from '../store/campaign-autostart';
 
 /** One fact about one resolved contact. */
 export interface ResolvedFact {
@@ -22,6 +23,8 @@ export async function applyResolvedFacts(
   facts: readonly ResolvedFact[],
 ): Promise<string[]> {
   if (facts.length === 0) return [];
+  // before any contact is locked: campaigns, then contacts, then counters (DESIGN section 2)
+  const started = await startCampaignsOnFirstEvent(tx, facts);
   const byContact = new Map<string, { campaignId: string; facts: DeliveryFact[] }>();
   for (const { contact, fact } of facts) {
     const entry = byContact.get(contact.contactId);
@@ -45,5 +48,5 @@ export async function applyResolvedFacts(
   }
   await store.writeContacts(tx, changedStates);
   await store.applyCampaignChanges(tx, changes);
-  return [...changes.keys()];
+  return [...new Set([...changes.keys(), ...started])];
 }

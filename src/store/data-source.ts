@@ -4,9 +4,17 @@ import { ENTITIES } from './entities';
 import { InitialSchema1764316800000 } from './migrations/1764316800000-InitialSchema';
 import { ParkedDeliveries1764403200000 } from './migrations/1764403200000-ParkedDeliveries';
 import { LatticeFunctions1764489600000 } from './migrations/1764489600000-LatticeFunctions';
+import { TrackedLinks1764576000000 } from './migrations/1764576000000-TrackedLinks';
+import { ContactFilterIndex1764576000001 } from './migrations/1764576000001-ContactFilterIndex';
 
 /** Every migration, in order. A new one is appended here in the commit that needs it. */
-export const MIGRATIONS = [InitialSchema1764316800000, ParkedDeliveries1764403200000, LatticeFunctions1764489600000];
+export const MIGRATIONS = [
+  InitialSchema1764316800000,
+  ParkedDeliveries1764403200000,
+  LatticeFunctions1764489600000,
+  TrackedLinks1764576000000,
+  ContactFilterIndex1764576000001,
+];
 
 export interface DataSourceOptions {
   url: string;

@@ -43,7 +43,8 @@ describe('live stats over graphql-ws', () => {
     await recorder.until((r) => r.values.length >= 1);
     expect(recorder.values[0]!.campaignStatsUpdated).toMatchObject({
       campaignId: id,
-      campaignStatus: 'DRAFT',
+      // the first event started the draft campaign (DESIGN section 2)
+      campaignStatus: 'RUNNING',
       totalContacts: 3,
       sentCount: 1,
       pendingCount: 2,
@@ -73,8 +74,8 @@ describe('live stats over graphql-ws', () => {
     await sleep(INTERVAL * 6);
     expect(recorder.values.length).toBe(pushes + 1);
     // A status move is a change.
-    await t.app.services.campaigns.move(t.workspaceId, id, 'running');
-    await recorder.until((r) => r.last().campaignStatsUpdated.campaignStatus === 'RUNNING');
+    await t.app.services.campaigns.move(t.workspaceId, id, 'completed');
+    await recorder.until((r) => r.last().campaignStatsUpdated.campaignStatus === 'COMPLETED');
   });
 
   it('multiplexes: many subscribers of one campaign cost one read per change', async () => {

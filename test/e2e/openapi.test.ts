@@ -34,6 +34,8 @@ interface Ids {
   campaign: string;
   contact: string;
   etag: string;
+  /** a tracked link of the campaign (the ok app only) */
+  link?: string;
 }
 
 const STATS = '/api/v1/campaigns/{campaign_id}/stats';
@@ -64,6 +66,24 @@ const events = (status: number, app: keyof Apps, body: (ids: Ids) => unknown, ex
   body: (ids) => JSON.stringify(body(ids)),
   ...extra,
 });
+const contacts = (status: number, app: keyof Apps, extra: Partial<Case> = {}): Case => ({
+  operation: 'getCampaignContacts',
+  status,
+  app,
+  method: 'GET',
+  template: '/api/v1/campaigns/{campaign_id}/contacts',
+  path: (ids) => `/api/v1/campaigns/${ids.campaign}/contacts?filter=pending&limit=1`,
+  headers: key(app),
+  ...extra,
+});
+const A24 = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+const linkUrls = (status: number, app: keyof Apps, extra: Partial<Case> = {}): Case =>
+  contacts(status, app, {
+    operation: 'exportTrackedLinkUrls',
+    template: '/api/v1/campaigns/{campaign_id}/links/{link_id}/urls.csv',
+    path: (ids) => `/api/v1/campaigns/${ids.campaign}/links/${ids.link ?? A24}/urls.csv`,
+    ...extra,
+  });
 const signed = (text: string) => ({ ...json, 'x-hub-signature-256': signWhatsAppBody(text, TEST_APP_SECRET) });
 const webhook = (status: number, app: keyof Apps, text: string, headers = signed(text)): Case => ({
   operation: 'receiveWhatsAppWebhook',
@@ -109,6 +129,32 @@ const CASES: Case[] = [
   stats(503, 'down'),
   stats(200, 'ok', { operation: 'getCampaignStats-head', method: 'HEAD' }),
   stats(401, 'ok', { operation: 'getCampaignStats-head', method: 'HEAD', headers: () => WRONG_KEY }),
+  contacts(200, 'ok'),
+  contacts(400, 'ok', { path: (ids) => `/api/v1/campaigns/${ids.campaign}/contacts?limit=x` }),
+  contacts(401, 'ok', { headers: () => WRONG_KEY }),
+  contacts(404, 'ok', { path: () => '/api/v1/campaigns/aaaaaaaaaaaaaaaaaaaaaaaa/contacts' }),
+  contacts(200, 'limited'),
+  contacts(429, 'limited'),
+  contacts(500, 'broken'),
+  contacts(503, 'down'),
+  ...[200, 400, 401, 404, 429, 500, 503].map((status) =>
+    contacts(status, status === 429 ? 'limited' : status === 500 ? 'broken' : status === 503 ? 'down' : 'ok', {
+      operation: 'exportCampaignContacts',
+      template: '/api/v1/campaigns/{campaign_id}/contacts.csv',
+      path: (ids: Ids) =>
+        status === 404
+          ? '/api/v1/campaigns/aaaaaaaaaaaaaaaaaaaaaaaa/contacts.csv'
+          : `/api/v1/campaigns/${ids.campaign}/contacts.csv${status === 400 ? '?filter=x' : ''}`,
+      ...(status === 401 ? { headers: () => WRONG_KEY } : {}),
+    }),
+  ),
+  linkUrls(200, 'ok'),
+  linkUrls(400, 'ok', { path: (ids) => `/api/v1/campaigns/${ids.campaign}/links/x/urls.csv` }),
+  linkUrls(401, 'ok', { headers: () => WRONG_KEY }),
+  linkUrls(404, 'ok', { path: (ids) => `/api/v1/campaigns/${ids.campaign}/links/${A24}/urls.csv` }),
+  linkUrls(429, 'limited'),
+  linkUrls(500, 'broken'),
+  linkUrls(503, 'down'),
   events(200, 'ok', (ids) => ({ type: 'message.sent', campaign_id: ids.campaign, contact: ids.contact })),
   events(400, 'ok', () => ({ type: 'message.nope' })),
   events(401, 'ok', () => ({ type: 'message.sent' }), { headers: () => ({ ...json, ...WRONG_KEY }) }),
@@ -192,6 +238,19 @@ describe('GET /openapi.json, held against the running server', () => {
       const first = await fetch(`${app.url}/api/v1/campaigns/${id}/stats`, { headers: key(name)(apps) });
       idsOf[name] = { campaign: id, contact: contacts[0]!, etag: first.headers.get('etag')! };
     }
+    const made = await fetch(`${apps.ok.url}/graphql`, {
+      method: 'POST',
+      headers: { ...json, ...key('ok')(apps) },
+      body: JSON.stringify({
+        query: 'mutation($c: ID!, $u: String!) { createTrackedLink(campaignId: $c, url: $u) { id } }',
+        variables: { c: idsOf.ok!.campaign, u: `${apps.ok.url}/healthz` },
+      }),
+    });
+    idsOf.ok!.link = ((await made.json()) as any).data.createTrackedLink.id;
+    const urls = await fetch(`${apps.ok.url}/api/v1/campaigns/${idsOf.ok!.campaign}/links/${idsOf.ok!.link}/urls.csv`, {
+      headers: key('ok')(apps),
+    });
+    expect(urls.status).toBe(200);
     idsOf.down = idsOf.ok!;
     await apps.broken.db.query(`ALTER TABLE campaign_counters RENAME TO gone`);
     await apps.broken.db.query(`ALTER TABLE contact_messages RENAME TO gone_too`);

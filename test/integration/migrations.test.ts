@@ -10,8 +10,11 @@ const TABLES = [
   'contact_messages',
   'ingested_events',
   'parked_deliveries',
+  'tracked_link_clicks',
+  'tracked_links',
   'workspaces',
 ];
+const TRACKED_LINK_TABLES = ['tracked_link_clicks', 'tracked_links'];
 
 const FUNCTIONS = [
   'lattice_counts_clicked',
@@ -58,10 +61,16 @@ describe('migrations on real PostgreSQL', () => {
       expect(await tables()).toEqual(TABLES);
       expect(await functions()).toEqual(FUNCTIONS);
       expect(await db.showMigrations()).toBe(false);
-      // The last migration alone: its functions go, the tables stay.
+      // The last two: the filter index, then the tracked-link tables go; the rest stays.
+      await db.undoLastMigration();
+      expect(await tables()).toEqual(TABLES);
+      await db.undoLastMigration();
+      expect(await tables()).toEqual(TABLES.filter((t) => !TRACKED_LINK_TABLES.includes(t)));
+      expect(await functions()).toEqual(FUNCTIONS);
+      // The one before: its functions go, the tables stay.
       await db.undoLastMigration();
       expect(await functions()).toEqual([]);
-      expect(await tables()).toEqual(TABLES);
+      expect(await tables()).toEqual(TABLES.filter((t) => !TRACKED_LINK_TABLES.includes(t)));
       expect(await db.showMigrations()).toBe(true);
       while ((await db.query(`SELECT count(*)::int AS n FROM schema_migrations`))[0].n > 0)
         await db.undoLastMigration();
