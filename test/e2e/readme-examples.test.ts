@@ -92,6 +92,7 @@ describe('the README examples, as pasted', () => {
   });
   afterAll(async () => {
     rmSync(join(ROOT, 'status.json'), { force: true }); // written by the webhook example
+    rmSync(join(ROOT, 'failed.csv'), { force: true }); // written by the export example
     await close();
   });
 
