@@ -9,6 +9,7 @@ import { gql, postEvents, restStats } from '../support/http';
 import { Recorder, STATS_SUBSCRIPTION, liveClient } from '../support/live';
 import type { PgBouncer } from '../support/pgbouncer';
 import { startPgBouncer } from '../support/pgbouncer';
+import { startTcpProxy } from '../support/tcp-proxy';
 import { TEST_APP_SECRET, TEST_VERIFY_TOKEN } from '../support/test-app';
 import { postWebhook, webhookBody } from '../support/whatsapp';
 
@@ -19,6 +20,8 @@ import { postWebhook, webhookBody } from '../support/whatsapp';
 describe('behind PgBouncer in transaction mode', () => {
   let database: { url: string; drop(): Promise<void> };
   let bouncer: PgBouncer;
+  // DATABASE_LISTEN_URL goes through a TCP proxy of the test's own, to show LISTEN takes that road.
+  let direct: Awaited<ReturnType<typeof startTcpProxy>>;
   let db: DataSource;
   let app: App;
   let url: string;
@@ -29,6 +32,7 @@ describe('behind PgBouncer in transaction mode', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     bouncer = await startPgBouncer(database.url, 3);
+    direct = await startTcpProxy(database.url);
     // Migrated through PgBouncer too: every migration is one transaction.
     db = await openDatabase({ url: bouncer.urlFor(database.url), poolSize: 10, poolMode: 'transaction' }, (m) =>
       warnings.push(m),
@@ -44,7 +48,7 @@ describe('behind PgBouncer in transaction mode', () => {
         parkedRetentionHours: 168,
         statsPushIntervalMs: 50,
         redisUrl: null,
-        databaseListenUrl: database.url,
+        databaseListenUrl: direct.url,
       },
       db,
       createLogger('silent'),
@@ -56,6 +60,7 @@ describe('behind PgBouncer in transaction mode', () => {
     await app?.stop();
     if (db?.isInitialized) await db.destroy();
     await bouncer?.stop();
+    await direct?.stop();
     await database?.drop();
   });
 
@@ -126,6 +131,16 @@ describe('behind PgBouncer in transaction mode', () => {
       await postEvents(url, key, { type: 'message.delivered', campaign_id: id, contact: contacts[1] });
       await recorder.until((r) => r.last().campaignStatsUpdated.deliveredCount === 1);
       expect(app.services.listener.reconnects).toBe(0);
+      // Cutting DATABASE_LISTEN_URL (not PgBouncer) is what the listener feels.
+      direct.cut();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      direct.restore();
+      for (let i = 0; i < 100 && app.services.listener.reconnects === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(app.services.listener.reconnects).toBe(1);
+      await postEvents(url, key, { type: 'message.read', campaign_id: id, contact: contacts[0] });
+      await recorder.until((r) => r.last().campaignStatsUpdated.readCount === 1);
     } finally {
       recorder.stop();
       await live.client.dispose();
