@@ -1,5 +1,8 @@
-// The read benchmark's baselines, in a process of their own: a bare node:http server that runs
-// the gateway's stats SQL on a pool of the same size (`sql`), or answers a constant JSON (`constant`).
+// The benchmarks' baselines, in a process of their own: a bare node:http server that runs the
+// gateway's stats SQL on a pool of the same size (`sql`), answers a constant JSON (`constant`), or
+// receives a webhook as bare as can be: reads the body, checks its HMAC in constant time and
+// parses the JSON, and stores nothing (`webhook`, the secret in place of the database URL).
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Pool } from 'pg';
 
@@ -15,6 +18,27 @@ const STATS_SQL = `
   WHERE c.id = $1 AND c.workspace_id = $2`;
 
 const server = createServer((request, response) => {
+  if (mode === 'webhook') {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const expected = Buffer.from(`sha256=${createHmac('sha256', databaseUrl!).update(body).digest('hex')}`);
+      const given = Buffer.from(String(request.headers['x-hub-signature-256'] ?? ''));
+      let ok = given.length === expected.length && timingSafeEqual(given, expected);
+      if (ok) {
+        try {
+          JSON.parse(body.toString('utf8'));
+        } catch {
+          ok = false;
+        }
+      }
+      const answer = ok ? '{"status":"ok"}' : '{"error":"bad"}';
+      response.writeHead(ok ? 200 : 400, { 'content-type': 'application/json', 'content-length': answer.length });
+      response.end(answer);
+    });
+    return;
+  }
   if (!pool) {
     response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(CONSTANT) });
     response.end(CONSTANT);

@@ -58,7 +58,7 @@ export type AppConfig = Pick<
   | 'statsPushIntervalMs'
   | 'redisUrl'
 > &
-  Partial<Pick<Config, 'maxConnections' | 'publicUrl' | 'trustProxy'>> & {
+  Partial<Pick<Config, 'maxConnections' | 'publicUrl' | 'trustProxy' | 'databaseListenUrl' | 'drainDelayMs'>> & {
     /** WebSocket limits; the defaults suit production */
     live?: LiveServerOptions;
     /** slow-client limits of the HTTP edge; the defaults suit production */
@@ -68,8 +68,15 @@ export type AppConfig = Pick<
 export interface App {
   /** Listens on `port` (0: any free port); resolves to the base URL. */
   start(port: number): Promise<string>;
-  /** Stops taking requests, lets the ones under way finish, and releases everything but the database. */
+  /**
+   * Drains, then releases everything but the database: `/readyz` answers 503 at once while every
+   * request is still served for `drainDelayMs` (load balancers see it and route elsewhere); then
+   * WebSocket sockets close with 1012 (clients reconnect elsewhere); then HTTP stops taking
+   * requests and lets the ones under way finish.
+   */
   stop(): Promise<void>;
+  /** true once `stop` has begun */
+  readonly draining: boolean;
   readonly services: {
     campaigns: CampaignsService;
     keys: ApiKeysService;
@@ -165,6 +172,8 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
 
   let started = false;
   let boundUrl = 'http://127.0.0.1:4000';
+  let draining = false;
+  let stopping: Promise<void> | null = null;
   let pruneTimer: NodeJS.Timeout | undefined;
   const prune = () => {
     pipeline.pruneParked(config.parkedRetentionHours).catch((error: unknown) => {
@@ -173,6 +182,9 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   };
   return {
     services: { campaigns, keys, dispatcherEvents, whatsapp, pipeline, hub, listener },
+    get draining() {
+      return draining;
+    },
     async start(port) {
       await listener.start();
       await apollo.start();
@@ -190,7 +202,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       registerGraphQL(http, apollo, gate, campaigns, logger);
       await registerDispatcherEvents(http, dispatcherEvents, metrics.ingest);
       await registerWhatsAppWebhook(http, config, whatsapp, metrics);
-      registerOperations(http, { db, metrics });
+      registerOperations(http, { db, metrics, draining: () => draining });
       prune();
       pruneTimer = setInterval(prune, 60 * 60 * 1000).unref();
       await http.listen({ port, host: config.host });
@@ -199,19 +211,31 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       boundUrl = `http://${host}:${bound}`;
       return boundUrl;
     },
-    async stop() {
-      clearInterval(pruneTimer);
-      // Subscribers get `complete`, then their sockets close with 1001; then HTTP drains.
-      hub.close();
-      await new Promise((resolve) => setImmediate(resolve));
-      await liveServer.dispose();
-      await listener.stop();
-      if (feed instanceof AfterCommitChangeFeed) feed.detach();
-      if (started)
-        await apollo.stop(); // its drain plugin closes Fastify
-      else await http.close();
-      await gate.limits.close();
-      await pipeline.drain();
+    stop() {
+      // Once: a second signal while draining waits for the same stop.
+      stopping ??= stopOnce();
+      return stopping;
     },
   };
+
+  async function stopOnce(): Promise<void> {
+    draining = true;
+    const delay = config.drainDelayMs ?? 0;
+    if (started && delay > 0) {
+      logger.info('gateway.draining', { drainDelayMs: delay });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+    clearInterval(pruneTimer);
+    // No `complete`: a client would drop its subscription. 1012 makes it reconnect and subscribe again.
+    liveServer.closeForRestart();
+    await liveServer.dispose();
+    hub.close();
+    await listener.stop();
+    if (feed instanceof AfterCommitChangeFeed) feed.detach();
+    if (started)
+      await apollo.stop(); // its drain plugin closes Fastify
+    else await http.close();
+    await gate.limits.close();
+    await pipeline.drain();
+  }
 }

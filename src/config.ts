@@ -1,5 +1,7 @@
 import type { LogLevel } from './logger';
 import { LOG_LEVELS } from './logger';
+import type { PoolMode } from './store/data-source';
+import { POOL_MODES } from './store/data-source';
 
 /** Everything the gateway reads from its environment, parsed and checked once (docs/configuration.md). */
 export interface Config {
@@ -28,6 +30,12 @@ export interface Config {
   nodeEnv: string;
   /** connections in the database pool @default 10 */
   databasePoolSize: number;
+  /** `transaction`: behind a transaction-pooling proxy (no startup parameters, no named statements) @default 'session' */
+  databasePoolMode: PoolMode;
+  /** a direct connection for LISTEN; null: `databaseUrl` */
+  databaseListenUrl: string | null;
+  /** ms between `/readyz` turning 503 and the sockets closing on SIGTERM @default 5000 in production, else 0 */
+  drainDelayMs: number;
   /** parked WhatsApp facts (no registered message id yet) are dropped after this @default 168 */
   parkedRetentionHours: number;
   /** connections held at once @default 10000 */
@@ -82,6 +90,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(level)})`);
   }
+  const poolMode = (text('DATABASE_POOL_MODE') ?? 'session').toLowerCase();
+  if (!(POOL_MODES as readonly string[]).includes(poolMode)) {
+    problems.push(`DATABASE_POOL_MODE must be one of ${POOL_MODES.join(', ')} (got ${JSON.stringify(poolMode)})`);
+  }
+  const nodeEnv = text('NODE_ENV') ?? 'development';
   const config: Config = {
     port: integer('PORT', 4000, 0, 65535),
     host: text('HOST') ?? '0.0.0.0',
@@ -94,8 +107,11 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitBurst: integer('RATE_LIMIT_BURST', 100, 0, 1_000_000),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     logLevel: (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : 'info',
-    nodeEnv: text('NODE_ENV') ?? 'development',
+    nodeEnv,
     databasePoolSize: integer('DATABASE_POOL_SIZE', 10, 1, 200),
+    databasePoolMode: (POOL_MODES as readonly string[]).includes(poolMode) ? (poolMode as PoolMode) : 'session',
+    databaseListenUrl: url('DATABASE_LISTEN_URL', ['postgres:', 'postgresql:']),
+    drainDelayMs: integer('DRAIN_DELAY_MS', nodeEnv === 'production' ? 5000 : 0, 0, 600_000),
     parkedRetentionHours: integer('PARKED_RETENTION_HOURS', 168, 1, 24 * 365),
     maxConnections: integer('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     publicUrl: '',
@@ -114,6 +130,9 @@ export function loadConfig(env: Env = process.env): Config {
   config.publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${config.port}`).replace(/\/+$/, '');
   if (config.rateLimitRps > 0 && config.rateLimitBurst < 1) {
     problems.push('RATE_LIMIT_BURST must be at least 1 when RATE_LIMIT_RPS is set');
+  }
+  if (config.databaseListenUrl && !config.databaseUrl) {
+    problems.push('DATABASE_LISTEN_URL needs DATABASE_URL (the embedded PostgreSQL is reached directly)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

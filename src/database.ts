@@ -14,13 +14,17 @@ export interface Database {
 
 /** `DATABASE_URL` when set; otherwise an embedded PostgreSQL under the data directory. Migrates. */
 export async function connectDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'> & Partial<Pick<Config, 'databasePoolMode'>>,
   logger: Logger,
 ): Promise<Database> {
   const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.dataDir, logger);
   const url = config.databaseUrl ?? embedded!.url;
   try {
-    const dataSource = await openDatabase({ url, poolSize: config.databasePoolSize });
+    // The embedded PostgreSQL is always reached directly: the pool mode is for DATABASE_URL.
+    const poolMode = embedded ? 'session' : (config.databasePoolMode ?? 'session');
+    const dataSource = await openDatabase({ url, poolSize: config.databasePoolSize, poolMode }, (message) =>
+      logger.warn('database.setting_missing', { message }),
+    );
     return {
       dataSource,
       url,

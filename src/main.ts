@@ -49,11 +49,12 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info('gateway.stopping', { signal });
+    logger.info('gateway.stopping', { signal, drainDelayMs: config.drainDelayMs });
+    // app.stop drains first (/readyz 503 for DRAIN_DELAY_MS, then sockets closed with 1012).
     const force = setTimeout(() => {
       logger.error('gateway.stop_timeout', {});
       process.exit(1);
-    }, 20_000);
+    }, config.drainDelayMs + 20_000);
     try {
       await app.stop();
       await database.close();

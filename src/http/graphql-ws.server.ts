@@ -128,7 +128,7 @@ export function attachLiveServer(
     validationRules: readonly ValidationRule[];
   },
   options: LiveServerOptions = {},
-): { dispose(): Promise<void>; readonly sockets: number } {
+): { dispose(): Promise<void>; closeForRestart(): void; readonly sockets: number } {
   const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 50;
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxPayload ?? 65536 });
   const keyOf = new Map<WebSocket, string>();
@@ -249,6 +249,12 @@ export function attachLiveServer(
   return {
     get sockets() {
       return wss.clients.size;
+    },
+    closeForRestart() {
+      // 1012 Service Restart: graphql-ws clients (retryAttempts > 0) reconnect, through a load
+      // balancer to another instance, and subscribe again; no `complete` is sent, so their
+      // subscriptions stay theirs. (1001 and 1013 would be retried as well; 4xxx codes not all.)
+      for (const socket of wss.clients) socket.close(1012, 'Service Restart');
     },
     async dispose() {
       clearInterval(revalidate);

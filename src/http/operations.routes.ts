@@ -27,7 +27,15 @@ function publicDir(): string {
 const status = (value: string) => ({ type: 'string', const: value }) as const;
 
 /** Health, readiness, Prometheus metrics, the OpenAPI document and the live dashboard. */
-export function registerOperations(app: FastifyInstance, deps: { db: DataSource; metrics: Metrics }): void {
+export function registerOperations(
+  app: FastifyInstance,
+  deps: {
+    db: DataSource;
+    metrics: Metrics;
+    /** true once a stop has begun: `/readyz` answers 503 so load balancers route elsewhere */
+    draining?: () => boolean;
+  },
+): void {
   const tags = ['Operations'];
   app.get(
     '/healthz',
@@ -44,11 +52,11 @@ export function registerOperations(app: FastifyInstance, deps: { db: DataSource;
     () => Promise.resolve({ status: 'ok' }),
   );
 
-  const readiness = (description: string, state: string, database: string) => ({
+  const readiness = (description: string, states: string[], databases: string[]) => ({
     description,
     type: 'object',
     required: ['status', 'database'],
-    properties: { status: status(state), database: status(database) },
+    properties: { status: { type: 'string', enum: states }, database: { type: 'string', enum: databases } },
   });
   app.get(
     '/readyz',
@@ -58,13 +66,18 @@ export function registerOperations(app: FastifyInstance, deps: { db: DataSource;
         summary: 'The database answers within a second (for load balancers)',
         tags,
         response: {
-          200: readiness('Ready', 'ready', 'up'),
-          503: readiness('Not ready: the database does not answer', 'unavailable', 'down'),
+          200: readiness('Ready', ['ready'], ['up']),
+          503: readiness(
+            'Not ready: the database does not answer (`unavailable`), or the instance is stopping (`draining`)',
+            ['unavailable', 'draining'],
+            ['up', 'down'],
+          ),
         },
       },
     },
     async (_request, reply) => {
       let timer: NodeJS.Timeout | undefined;
+      let database: 'up' | 'down' = 'up';
       try {
         await Promise.race([
           deps.db.query('SELECT 1'),
@@ -72,12 +85,15 @@ export function registerOperations(app: FastifyInstance, deps: { db: DataSource;
             timer = setTimeout(() => reject(new Error('timeout')), 1000);
           }),
         ]);
-        return { status: 'ready', database: 'up' };
       } catch {
-        return reply.code(503).send({ status: 'unavailable', database: 'down' });
+        database = 'down';
       } finally {
         clearTimeout(timer);
       }
+      // Draining is said first: the load balancer must stop sending here whatever the database does.
+      if (deps.draining?.()) return reply.code(503).send({ status: 'draining', database });
+      if (database === 'down') return reply.code(503).send({ status: 'unavailable', database });
+      return { status: 'ready', database };
     },
   );
 

@@ -63,10 +63,12 @@ export class CampaignStatsHub {
   async subscribe(workspaceId: string, campaignId: string): Promise<AsyncIterableIterator<LiveStats>> {
     let watcher = this.watchers.get(campaignId);
     let snapshot: { stats: LiveStats; json: string };
+    let ownRead = false;
     if (watcher && watcher.workspaceId === workspaceId && watcher.current && !watcher.dirty && !watcher.reading) {
       // Up to date already: the new subscriber shares it (no read, no copy).
       snapshot = watcher.current;
     } else {
+      ownRead = true;
       // Also what answers NOT_FOUND for another workspace's campaign.
       const stats = await this.read(workspaceId, campaignId);
       snapshot = { stats, json: JSON.stringify(stats) };
@@ -91,6 +93,12 @@ export class CampaignStatsHub {
     };
     watcher.subscribers.add(subscriber);
     this.send(subscriber, snapshot.stats, snapshot.json);
+    // Its own read may have begun before a change that the watcher has since read and pushed to
+    // the subscribers it had then (not this one): when the two differ, read once more for all.
+    if (ownRead && watcher.current && watcher.current.json !== snapshot.json) {
+      watcher.dirty = true;
+      this.schedule(campaignId, watcher);
+    }
     return subscriber.queue;
   }
 

@@ -11,11 +11,13 @@ import { AfterCommitChangeFeed, PostgresChangeFeed } from '../store/change-feed'
 export interface LiveStatsConfig {
   statsPushIntervalMs: number;
   redisUrl: string | null;
+  /** a direct connection for LISTEN when the pool goes through a transaction pooler; unset: the pool's URL */
+  databaseListenUrl?: string | null;
 }
 
 /**
  * The hub and the change feed that drives it: PostgreSQL LISTEN/NOTIFY on the app's own database
- * (NOTIFY sent inside each changing transaction), or Redis pub/sub when `REDIS_URL` is set
+ * (NOTIFY sent inside each changing transaction; LISTEN over `databaseListenUrl` when set), or Redis pub/sub when `REDIS_URL` is set
  * (published after the commit). Every change announces itself through `feed`.
  */
 export function createLiveStats(
@@ -31,7 +33,8 @@ export function createLiveStats(
     const redis = new RedisStatsFeed(config.redisUrl, onChange, onResume, logger);
     return { hub, listener: redis, feed: new AfterCommitChangeFeed(db, (ids) => redis.publish(ids)) };
   }
-  const url = (db.options as { url?: string }).url;
+  // LISTEN is session state: a transaction pooler would lose it, so it takes a connection of its own.
+  const url = config.databaseListenUrl ?? (db.options as { url?: string }).url;
   if (!url) throw new Error('live stats need the database URL of the data source');
   return {
     hub,

@@ -4,6 +4,7 @@ import { In, MoreThan } from 'typeorm';
 import type { FailureReasonCount } from '../domain/campaign-stats';
 import type { CampaignStatus, StatusTimes } from '../domain/campaign-status';
 import { CampaignCountersEntity, CampaignEntity, CampaignFailureReasonEntity } from './entities';
+import { poolModeOf } from './data-source';
 import { countsInSql } from './lattice.sql';
 
 /** Anything that runs SQL: the data source, or a transaction's entity manager. */
@@ -89,7 +90,12 @@ export interface CampaignCursor {
 }
 
 export class CampaignStore {
-  constructor(private readonly db: DataSource) {}
+  /** named prepared statements on the hot read: only where a session keeps them */
+  private readonly namedStatements: boolean;
+
+  constructor(private readonly db: DataSource) {
+    this.namedStatements = poolModeOf(db) === 'session';
+  }
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(work);
@@ -131,13 +137,15 @@ export class CampaignStore {
 
   /**
    * The stats read, the hot path: straight on the pg pool under TypeORM (no query runner per call)
-   * as a named prepared statement (parsed and planned once per connection), hydrated into the
+   * as a named prepared statement (parsed and planned once per connection; unnamed behind a
+   * transaction pooler), hydrated into the
    * entities that the cold paths load through repositories.
    */
   async findRecord(workspaceId: string, campaignId: string): Promise<CampaignWithCounters | null> {
     const pool = (this.db.driver as unknown as { master: Pool }).master;
     const { rows } = await pool.query<RecordRow>({
-      name: 'campaign_stats_record',
+      // A transaction pooler keeps no named statement from one query to the next: unnamed there.
+      ...(this.namedStatements ? { name: 'campaign_stats_record' } : {}),
       text: FIND_RECORD,
       values: [campaignId, workspaceId],
     });

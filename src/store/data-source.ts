@@ -16,11 +16,33 @@ export const MIGRATIONS = [
   ContactFilterIndex1764576000001,
 ];
 
+/**
+ * How the pool's connections reach PostgreSQL. `session`: each connection is a server session of
+ * its own (direct, or a proxy in session mode). `transaction`: a transaction-pooling proxy
+ * (PgBouncer) that may hand each transaction, or each statement outside one, to another server
+ * session: no startup parameters beyond the ones it knows, no named prepared statements, no
+ * session state.
+ */
+export const POOL_MODES = ['session', 'transaction'] as const;
+export type PoolMode = (typeof POOL_MODES)[number];
+
+/** statement_timeout: the database work of any one request (the execution timeout) @default 15 s */
+export const STATEMENT_TIMEOUT_MS = 15_000;
+
+const poolModes = new WeakMap<DataSource, PoolMode>();
+
+/** The pool mode a data source was created with (stores choose named statements or not by it). */
+export function poolModeOf(db: DataSource): PoolMode {
+  return poolModes.get(db) ?? 'session';
+}
+
 export interface DataSourceOptions {
   url: string;
   /** connections in the pool @default 10 */
   poolSize?: number;
   applicationName?: string;
+  /** @default 'session' */
+  poolMode?: PoolMode;
 }
 
 /** A TypeORM data source over `pg`. Never `synchronize`: the schema comes from the migrations. */
@@ -28,8 +50,9 @@ export function createDataSource({
   url,
   poolSize = 10,
   applicationName = 'campaign-stats-gateway',
+  poolMode = 'session',
 }: DataSourceOptions): DataSource {
-  return new DataSource({
+  const dataSource = new DataSource({
     type: 'postgres',
     url,
     entities: ENTITIES,
@@ -40,17 +63,45 @@ export function createDataSource({
     logging: false,
     applicationName,
     poolSize,
-    // statement_timeout bounds the database work of any one request (the execution timeout).
-    extra: { connectionTimeoutMillis: 5000, statement_timeout: 15_000 },
+    // In session mode statement_timeout goes as a startup parameter. A transaction pooler refuses
+    // it ("unsupported startup parameter"), and a SET would stay on a server session other clients
+    // share: there it is the role's setting (docs/deploy.md), which openDatabase checks.
+    extra: {
+      connectionTimeoutMillis: 5000,
+      ...(poolMode === 'session' ? { statement_timeout: STATEMENT_TIMEOUT_MS } : {}),
+    },
   });
+  poolModes.set(dataSource, poolMode);
+  return dataSource;
+}
+
+/**
+ * Behind a transaction pooler the timeout is the role's (or database's) setting: say so once
+ * when there is none, since a runaway query would then hold a pooled server connection for good.
+ */
+async function checkStatementTimeout(dataSource: DataSource, onWarning: (message: string) => void): Promise<void> {
+  const rows = await dataSource.query<{ value: string; role: string }[]>(
+    `SELECT current_setting('statement_timeout') AS value, current_user AS role`,
+  );
+  const { value, role } = rows[0]!;
+  if (value === '0') {
+    onWarning(
+      `statement_timeout is off for role ${role}: set it with ALTER ROLE ${role} SET statement_timeout = '15s' (docs/deploy.md)`,
+    );
+  }
 }
 
 /** Opens the data source and brings the schema up to date. */
-export async function openDatabase(options: DataSourceOptions): Promise<DataSource> {
+export async function openDatabase(
+  options: DataSourceOptions,
+  /** told when the database lacks a setting the pool mode relies on */
+  onWarning: (message: string) => void = () => {},
+): Promise<DataSource> {
   const dataSource = createDataSource(options);
   await dataSource.initialize();
   try {
     await dataSource.runMigrations({ transaction: 'each' });
+    if (options.poolMode === 'transaction') await checkStatementTimeout(dataSource, onWarning);
   } catch (error) {
     await dataSource.destroy();
     throw error;

@@ -1,0 +1,95 @@
+import type { CampaignsService } from '../../src/campaigns/campaigns.service';
+import { CampaignStatsHub } from '../../src/live/campaign-stats.hub';
+import { createLogger } from '../../src/logger';
+
+const ID = '6b0ccb639ba6f261b8116617';
+
+/** A campaigns service whose reads answer the current count, each read released by the test. */
+class ControlledReads {
+  read = 0;
+  readonly pending: { resolve: () => void; read: number }[] = [];
+
+  service(): CampaignsService {
+    return {
+      record: (_workspaceId: string, id: string) => {
+        const read = this.read; // the snapshot is taken when the read begins
+        return new Promise((resolve) => {
+          this.pending.push({
+            read,
+            resolve: () =>
+              resolve({
+                id,
+                name: 'c',
+                status: 'running',
+                createdAt: new Date(0),
+                scheduledAt: null,
+                startedAt: null,
+                completedAt: null,
+                counters: {
+                  totalContacts: 30,
+                  touched: 30,
+                  sent: 30,
+                  delivered: 30,
+                  read,
+                  clicked: 0,
+                  replied: 0,
+                  failed: 0,
+                  updatedAt: new Date(0),
+                },
+              }),
+          });
+        });
+      },
+      failureReasons: (ids: readonly string[]) => Promise.resolve(ids.map(() => [])),
+    } as unknown as CampaignsService;
+  }
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function next(iterator: AsyncIterableIterator<{ readCount: number }>, ms = 1000) {
+  return Promise.race([
+    iterator.next().then((r) => r.value.readCount),
+    new Promise((resolve) => setTimeout(() => resolve('nothing'), ms)),
+  ]);
+}
+
+describe('the hub: a subscriber whose own read is overtaken by a push', () => {
+  it('still ends at the latest state (it is read again for everyone)', async () => {
+    const reads = new ControlledReads();
+    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
+    try {
+      // One subscriber watches the campaign; its first snapshot says read 0.
+      const first = hub.subscribe('w', ID);
+      await tick();
+      reads.pending.shift()!.resolve();
+      const a = await first;
+      expect(await next(a)).toBe(0);
+
+      // A change is announced; before the hub reads it, a second subscriber arrives and begins
+      // its own read: it sees the state before the change's commit.
+      hub.changed([ID]);
+      const second = hub.subscribe('w', ID);
+      reads.read = 15; // the change commits
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const [stale, fresh] = reads.pending.splice(0, 2);
+      expect([stale!.read, fresh!.read]).toEqual([0, 15]);
+      // The hub's read (after the commit) finishes first and is pushed to the first subscriber.
+      fresh!.resolve();
+      expect(await next(a)).toBe(15);
+      // Then the stale read finishes, and the second subscriber is added with it.
+      stale!.resolve();
+      const b = await second;
+      expect(await next(b)).toBe(0);
+      // Nothing else changes, yet it must not stay at 0.
+      const release = setInterval(() => reads.pending.shift()?.resolve(), 5);
+      try {
+        expect(await next(b)).toBe(15);
+      } finally {
+        clearInterval(release);
+      }
+    } finally {
+      hub.close();
+    }
+  });
+});
