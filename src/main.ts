@@ -30,6 +30,29 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Signals are heard from the moment the gateway listens: a SIGTERM while the demo is seeded still
+  // drains and stops it cleanly instead of killing it with the default action.
+  const started = app;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('gateway.stopping', { signal, drainDelayMs: config.drainDelayMs });
+    // app.stop drains first (/readyz 503 for DRAIN_DELAY_MS, then sockets closed with 1012).
+    const force = setTimeout(() => {
+      logger.error('gateway.stop_timeout', {});
+      process.exit(1);
+    }, config.drainDelayMs + 20_000);
+    try {
+      await started.stop();
+      await database.close();
+      logger.info('gateway.stopped', {});
+    } finally {
+      clearTimeout(force);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
   if (database.embedded) recordGatewayPort(config.dataDir, Number(new URL(url).port));
   logger.info('gateway.listening', { url, graphql: `${url}/graphql`, embeddedDatabase: database.embedded });
 
@@ -44,27 +67,6 @@ async function main(): Promise<void> {
       try: `curl -H 'Authorization: Bearer ${demo.key}' ${url}/api/v1/campaigns/${demo.campaignId}/stats`,
     });
   }
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('gateway.stopping', { signal, drainDelayMs: config.drainDelayMs });
-    // app.stop drains first (/readyz 503 for DRAIN_DELAY_MS, then sockets closed with 1012).
-    const force = setTimeout(() => {
-      logger.error('gateway.stop_timeout', {});
-      process.exit(1);
-    }, config.drainDelayMs + 20_000);
-    try {
-      await app.stop();
-      await database.close();
-      logger.info('gateway.stopped', {});
-    } finally {
-      clearTimeout(force);
-    }
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 /** A start refused for a reason the operator can act on: its message alone, no stack. */
