@@ -3,11 +3,14 @@ import type { GraphQLSchema } from 'graphql';
 import { lexicographicSortSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { CampaignsService } from '../campaigns/campaigns.service';
+import type { WhatsAppNumbersService } from '../auth/whatsapp-numbers.service';
 import { CampaignResolver, CampaignStatsResolver } from './campaign.resolver';
 import { CampaignStatsSubscriptionResolver } from './campaign-stats.subscription';
+import { WhatsAppNumberResolver } from './whatsapp-number.resolver';
 
 export interface SchemaServices {
   campaigns: CampaignsService;
+  whatsAppNumbers: WhatsAppNumbersService;
 }
 
 /** Builds the executable schema once per app, with resolvers bound to this app's services. */
@@ -16,9 +19,10 @@ export async function buildGatewaySchema(services: SchemaServices): Promise<Grap
     [CampaignResolver, new CampaignResolver(services.campaigns)],
     [CampaignStatsResolver, new CampaignStatsResolver()],
     [CampaignStatsSubscriptionResolver, new CampaignStatsSubscriptionResolver()],
+    [WhatsAppNumberResolver, new WhatsAppNumberResolver(services.whatsAppNumbers)],
   ]);
   return buildSchema({
-    resolvers: [CampaignResolver, CampaignStatsResolver, CampaignStatsSubscriptionResolver],
+    resolvers: [CampaignResolver, CampaignStatsResolver, CampaignStatsSubscriptionResolver, WhatsAppNumberResolver],
     container: { get: (someClass) => instances.get(someClass) },
     validate: false,
     // type-graphql insists on a pubSub once there is a @Subscription, but ours brings its own

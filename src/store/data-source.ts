@@ -4,9 +4,15 @@ import { ENTITIES } from './entities';
 import { InitialSchema1764316800000 } from './migrations/1764316800000-InitialSchema';
 import { ParkedDeliveries1764403200000 } from './migrations/1764403200000-ParkedDeliveries';
 import { LatticeFunctions1764489600000 } from './migrations/1764489600000-LatticeFunctions';
+import { WorkspaceNumbersAndMessageIds1764576000000 } from './migrations/1764576000000-WorkspaceNumbersAndMessageIds';
 
 /** Every migration, in order. A new one is appended here in the commit that needs it. */
-export const MIGRATIONS = [InitialSchema1764316800000, ParkedDeliveries1764403200000, LatticeFunctions1764489600000];
+export const MIGRATIONS = [
+  InitialSchema1764316800000,
+  ParkedDeliveries1764403200000,
+  LatticeFunctions1764489600000,
+  WorkspaceNumbersAndMessageIds1764576000000,
+];
 
 export interface DataSourceOptions {
   url: string;

@@ -1,9 +1,10 @@
-// npm run simulate -- [--contacts 2000] [--rate 200] [--target URL] [--key KEY]
+// npm run simulate -- [--contacts 2000] [--rate 200] [--target URL] [--key KEY] [--phone-number-id ID]
 // Creates a campaign through the public API and drives a realistic rollout through the dispatcher
 // events endpoint and the signed WhatsApp webhook, then prints the final REST stats.
 import 'reflect-metadata';
 import { randomInt } from 'node:crypto';
 import { ApiKeysService } from '../auth/api-keys.service';
+import { WhatsAppNumbersService } from '../auth/whatsapp-numbers.service';
 import { loadConfig } from '../config';
 import { signWhatsAppBody } from '../ingest/whatsapp.signature';
 import { openDatabase } from '../store/data-source';
@@ -23,12 +24,19 @@ function option(args: string[], name: string): string | undefined {
   return at >= 0 ? args[at + 1] : undefined;
 }
 
+/** The business number the simulated webhooks come from by default: bound to the simulator's workspace. */
+const SIMULATOR_PHONE_NUMBER_ID = '100000000000001';
+
+/** A key of the `simulator` workspace, with the simulator's number bound to it. */
 async function makeLocalKey(): Promise<string> {
   const config = loadConfig();
   const url = config.databaseUrl ?? runningEmbeddedUrl(config.dataDir);
   if (!url) throw new Error('no --key given and no local gateway running: start it with `npm start` first');
   const db = await openDatabase({ url, poolSize: 1, applicationName: 'campaign-stats-gateway-simulator' });
   try {
+    const { outcome } = await new WhatsAppNumbersService(db).add(SIMULATOR_PHONE_NUMBER_ID, 'simulator');
+    if (outcome === 'taken')
+      process.stderr.write(`${SIMULATOR_PHONE_NUMBER_ID} is another workspace's: its webhooks will go there\n`);
     return (await new ApiKeysService(new WorkspaceStore(db)).create('simulator')).key;
   } finally {
     await db.destroy();
@@ -89,7 +97,14 @@ async function main(args: string[]): Promise<void> {
   if (!Number.isInteger(contacts) || contacts < 1 || contacts > 100_000)
     throw new Error('--contacts must be 1 to 100000');
   if (!(rate > 0)) throw new Error('--rate must be positive');
-  const key = option(args, 'key') ?? (await makeLocalKey());
+  const given = option(args, 'key');
+  const key = given ?? (await makeLocalKey());
+  const phoneNumberId = option(args, 'phone-number-id') ?? SIMULATOR_PHONE_NUMBER_ID;
+  if (given)
+    process.stderr.write(
+      `webhooks come from phone_number_id ${phoneNumberId}: it must be bound to the key's workspace ` +
+        `(cli whatsapp-number add ${phoneNumberId} --workspace NAME), or they are ignored\n`,
+    );
   const secret = process.env.WHATSAPP_APP_SECRET;
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const post = async (path: string, body: string, extra: Record<string, string> = {}) => {
@@ -164,7 +179,20 @@ async function main(args: string[]): Promise<void> {
       const body = JSON.stringify({
         object: 'whatsapp_business_account',
         entry: [
-          { id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses, messages } }] },
+          {
+            id: '1',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { display_phone_number: '15550000001', phone_number_id: phoneNumberId },
+                  statuses,
+                  messages,
+                },
+              },
+            ],
+          },
         ],
       });
       const r = await post('/webhooks/whatsapp', body, { 'x-hub-signature-256': signWhatsAppBody(body, secret!) });

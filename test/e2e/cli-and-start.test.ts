@@ -75,6 +75,7 @@ describe('the API key CLI', () => {
   });
 
   it('simulate drives a rollout through the events endpoint and the signed webhook to consistent numbers', async () => {
+    await t.bindNumber('100000000000001', 'test-workspace'); // the simulator's number
     const simulated = await run(
       'node',
       [...NODE_ARGS, 'src/tools/simulate.ts', '--contacts', '300', '--rate', '3000', '--target', t.url, '--key', t.key],

@@ -10,6 +10,7 @@ const TABLES = [
   'contact_messages',
   'ingested_events',
   'parked_deliveries',
+  'whatsapp_numbers',
   'workspaces',
 ];
 
@@ -58,10 +59,12 @@ describe('migrations on real PostgreSQL', () => {
       expect(await tables()).toEqual(TABLES);
       expect(await functions()).toEqual(FUNCTIONS);
       expect(await db.showMigrations()).toBe(false);
-      // The last migration alone: its functions go, the tables stay.
+      // The last migration alone: its table goes, the rest stays; then the lattice's functions.
+      await db.undoLastMigration();
+      expect(await tables()).toEqual(TABLES.filter((t) => t !== 'whatsapp_numbers'));
+      expect(await functions()).toEqual(FUNCTIONS);
       await db.undoLastMigration();
       expect(await functions()).toEqual([]);
-      expect(await tables()).toEqual(TABLES);
       expect(await db.showMigrations()).toBe(true);
       while ((await db.query(`SELECT count(*)::int AS n FROM schema_migrations`))[0].n > 0)
         await db.undoLastMigration();
