@@ -179,7 +179,7 @@ export class DeliveryStore {
   ): Promise<Map<string, ContactRef>> {
     if (pairs.length === 0) return new Map();
     const rows: { workspace_id: string; id: string; campaign_id: string; phone: string }[] = await tx.query(
-      `SELECT DISTINCT k.workspace_id, c.id, c.campaign_id, c.phone
+      `SELECT k.workspace_id, c.id, c.campaign_id, c.phone
        FROM unnest($1::bigint[], $2::char(24)[], $3::text[]) AS p(workspace_id, campaign_id, phone)
        JOIN campaigns k ON k.id = p.campaign_id AND k.workspace_id = p.workspace_id
        JOIN campaign_contacts c ON c.campaign_id = p.campaign_id AND c.phone = p.phone`,

@@ -34,9 +34,10 @@ export class WorkspaceNumbersAndMessageIds1764576000000 implements MigrationInte
       `ALTER TABLE parked_deliveries ADD COLUMN workspace_id bigint REFERENCES workspaces (id) ON DELETE CASCADE`,
     );
     await q.query(`DROP INDEX parked_deliveries_fact_key`);
+    // The message id first: a registration takes the parked facts of its id, whatever their workspace column.
     await q.query(`
       CREATE UNIQUE INDEX parked_deliveries_fact_key ON parked_deliveries
-        (coalesce(workspace_id, 0), whatsapp_message_id, evidence, occurred_at, coalesce(error_code, -1))`);
+        (whatsapp_message_id, coalesce(workspace_id, 0), evidence, occurred_at, coalesce(error_code, -1))`);
 
     await q.query(`CREATE INDEX ingested_events_received_idx ON ingested_events (received_at)`);
   }
