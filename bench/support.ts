@@ -69,7 +69,8 @@ export async function startGateway(
   // A fresh database: the gateway seeds the demo workspace and prints its key; wait for both.
   const [url, key] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setInterval(() => {
-      const listening = /"msg":"gateway.listening","url":"([^"]+)"/.exec(output);
+      // pino writes the fields before `msg`: any order is accepted.
+      const listening = /^.*"msg":"gateway\.listening".*$/m.exec(output)?.[0].match(/"url":"([^"]+)"/) ?? null;
       const demo = /"apiKey":"(wapl_[0-9A-Za-z]+)"/.exec(output);
       if (listening && demo) {
         clearInterval(timer);

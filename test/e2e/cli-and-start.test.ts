@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { phones } from '../factories/campaign.factory';
-import { restStats } from '../support/http';
+import { gql, restStats } from '../support/http';
 import { storedAndRecounted } from '../support/recount';
 import type { TestApp } from '../support/test-app';
 import { TEST_APP_SECRET, startTestApp } from '../support/test-app';
@@ -193,6 +193,9 @@ describe('npm start on the embedded default', () => {
       first.log(),
     )![1]!;
     expect((await restStats(first.url, key, campaignId)).json.sent_count).toBe(1998);
+    // The number of the docs' signed webhook example is the demo's, so the example works as written.
+    const numbers = await gql(first.url, key, '{ whatsAppNumbers { phoneNumberId } }');
+    expect(numbers.body.data!.whatsAppNumbers).toEqual([{ phoneNumberId: '106540352242922' }]);
 
     first.child.kill('SIGKILL'); // leaves the embedded PostgreSQL running, holding the data directory
     await new Promise((r) => first.child.once('exit', r));
