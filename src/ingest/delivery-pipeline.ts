@@ -142,6 +142,16 @@ export class DeliveryPipeline {
       await this.commitWorks(batch.map((p) => p.work));
       for (const p of batch) p.resolve();
     } catch (error) {
+      if (error instanceof RefusedRegistrations) {
+        // Only the requests whose registrations lost fail (422); the rest commit together again.
+        const rest = batch.filter((p, i) => {
+          const refusal = error.byWork.get(i);
+          if (refusal) p.reject(refusal);
+          return !refusal;
+        });
+        if (rest.length > 0) await this.commit(rest);
+        return;
+      }
       if (batch.length === 1) {
         if (!(error instanceof DomainError)) this.logger.warn('ingest.commit_failed', { error });
         batch[0]!.reject(error);
@@ -180,7 +190,9 @@ export class DeliveryPipeline {
         works.flatMap((w) => w.whatsapp),
       );
     }
-    const registrations = works.flatMap((w) => w.registrations);
+    const registrations: (Registration & { work?: number })[] = works.flatMap((w, work) =>
+      w.registrations.map((r) => ({ ...r, work })),
+    );
     const whatsapp = works.flatMap((w) => w.whatsapp);
     const facts: ResolvedFact[] = [];
     const claimed: { fact: ResolvedFact; claim: { workspaceId: string; eventId: string } }[] = [];
@@ -221,13 +233,8 @@ export class DeliveryPipeline {
     // The first registration of a message id in a workspace wins. A dispatcher registration that
     // loses (to an earlier one, or to a concurrent request's) fails its request with 422: never a
     // 200 whose registration was dropped. One from callback data that loses is simply not made.
-    const refused = (await this.store.registerMessageIds(tx, registrations)).filter((r) => r.index !== undefined);
-    if (refused.length > 0) {
-      const problems: ItemProblem[] = refused
-        .map((r) => ({ index: r.index!, reason: `message_id ${r.messageId} is registered to another contact` }))
-        .sort((a, b) => a.index - b.index);
-      throw new DomainError('UNPROCESSABLE', `${problems.length} event(s) name no contact they can change`, problems);
-    }
+    const refused = (await this.store.registerMessageIds(tx, registrations)).filter((r) => r.work !== undefined);
+    if (refused.length > 0) throw new RefusedRegistrations(refused);
 
     const registered = uniqueIds(registrations);
     const known = await this.store.contactsByMessageId(tx, uniqueIds([...byMessageId, ...registered]));
@@ -356,6 +363,28 @@ export class DeliveryPipeline {
     }
     if (report.parked > 0 || report.eventIds > 0) this.logger.info('ingest.pruned', { ...report });
     return report;
+  }
+}
+
+/** Thrown inside a batch's transaction: the requests (by position in the batch) whose registrations lost, each with its 422. */
+class RefusedRegistrations extends Error {
+  readonly byWork = new Map<number, DomainError>();
+
+  constructor(refused: readonly (Registration & { work?: number })[]) {
+    super('registrations refused');
+    const problems = new Map<number, ItemProblem[]>();
+    for (const r of refused) {
+      const list = problems.get(r.work!) ?? [];
+      list.push({ index: r.index ?? 0, reason: `message_id ${r.messageId} is registered to another contact` });
+      problems.set(r.work!, list);
+    }
+    for (const [work, list] of problems) {
+      list.sort((a, b) => a.index - b.index);
+      this.byWork.set(
+        work,
+        new DomainError('UNPROCESSABLE', `${list.length} event(s) name no contact they can change`, list),
+      );
+    }
   }
 }
 

@@ -212,21 +212,19 @@ export class DeliveryStore {
   }
 
   /**
-   * Registers WhatsApp message ids to contacts, each in its workspace. Returns the registrations
-   * that did not take: the id is registered to another contact of that workspace, already or by an
-   * earlier registration in the same call. Re-registering to the same contact is a no-op. Callers
-   * hold the ids' locks ({@link lockMessageIds}), so a registration committed by another
-   * transaction is seen here.
+   * Registers WhatsApp message ids to contacts, each in its workspace, as if one after another in
+   * the given order: the first registration of an id takes it, unless the id is registered
+   * already. Returns the registrations that did not take (the id is another contact's); one to
+   * the contact that has the id is a no-op. Callers hold the ids' locks ({@link lockMessageIds}),
+   * so a registration committed by another transaction is seen here; were it not, every
+   * registration of that id would be returned as refused rather than silently dropped.
    */
   async registerMessageIds<R extends MessageRegistration>(tx: Queryable, registrations: readonly R[]): Promise<R[]> {
     if (registrations.length === 0) return [];
-    const refused: R[] = [];
     const first = new Map<string, R>();
     for (const r of registrations) {
       const key = messageKey(r.workspaceId, r.messageId);
-      const prior = first.get(key);
-      if (!prior) first.set(key, r);
-      else if (prior.contact.contactId !== r.contact.contactId) refused.push(r);
+      if (!first.has(key)) first.set(key, r);
     }
     const input = [...first.values()].sort((a, b) =>
       a.workspaceId !== b.workspaceId
@@ -237,7 +235,8 @@ export class DeliveryStore {
             ? 1
             : 0,
     );
-    const rows: { workspace_id: string; message_id: string }[] = await tx.query(
+    // The ids this statement did not insert, each with the contact that has it (null: not visible).
+    const rows: { workspace_id: string; message_id: string; owner: string | null }[] = await tx.query(
       `WITH input AS (
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::char(24)[])
            AS i(workspace_id, message_id, contact_id, campaign_id)),
@@ -246,13 +245,11 @@ export class DeliveryStore {
          SELECT workspace_id, message_id, contact_id, campaign_id FROM input
          ON CONFLICT (workspace_id, whatsapp_message_id) DO NOTHING
          RETURNING workspace_id, whatsapp_message_id)
-       SELECT i.workspace_id, i.message_id FROM input i
+       SELECT i.workspace_id, i.message_id, m.contact_id::text AS owner
+       FROM input i
+       LEFT JOIN contact_messages m ON m.workspace_id = i.workspace_id AND m.whatsapp_message_id = i.message_id
        WHERE NOT EXISTS (
-           SELECT 1 FROM added a WHERE a.workspace_id = i.workspace_id AND a.whatsapp_message_id = i.message_id)
-         AND NOT EXISTS (
-           SELECT 1 FROM contact_messages m
-           WHERE m.workspace_id = i.workspace_id AND m.whatsapp_message_id = i.message_id
-             AND m.contact_id = i.contact_id)`,
+         SELECT 1 FROM added a WHERE a.workspace_id = i.workspace_id AND a.whatsapp_message_id = i.message_id)`,
       [
         input.map((r) => r.workspaceId),
         input.map((r) => r.messageId),
@@ -260,8 +257,11 @@ export class DeliveryStore {
         input.map((r) => r.contact.campaignId),
       ],
     );
-    for (const row of rows) refused.push(first.get(messageKey(String(row.workspace_id), row.message_id))!);
-    return refused;
+    const owners = new Map<string, string | null>([...first].map(([key, r]) => [key, String(r.contact.contactId)]));
+    for (const row of rows) owners.set(messageKey(String(row.workspace_id), row.message_id), row.owner);
+    return registrations.filter(
+      (r) => owners.get(messageKey(r.workspaceId, r.messageId)) !== String(r.contact.contactId),
+    );
   }
 
   /** Records event ids; returns those seen for the first time (a resent id is left out). */
