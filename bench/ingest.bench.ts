@@ -29,6 +29,9 @@ function xorshift(seed: number): () => number {
   };
 }
 
+/** The business number the statuses come through: bound to the bench key's workspace. */
+const PHONE_NUMBER_ID = '300000000000003';
+
 function body(count: number, next: () => number): string {
   const statuses = Array.from({ length: count }, () => {
     const n = next();
@@ -43,7 +46,17 @@ function body(count: number, next: () => number): string {
   });
   return JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses } }] }],
+    entry: [
+      {
+        id: '1',
+        changes: [
+          {
+            field: 'messages',
+            value: { messaging_product: 'whatsapp', metadata: { phone_number_id: PHONE_NUMBER_ID }, statuses },
+          },
+        ],
+      },
+    ],
   });
 }
 
@@ -251,6 +264,13 @@ export async function runIngestBenchmark(): Promise<void> {
       if (r.status !== 200) throw new Error(`registration failed: ${r.body}`);
     }
 
+    const binder = new Client({ connectionString: database.url });
+    await binder.connect();
+    await binder.query(
+      `INSERT INTO whatsapp_numbers (phone_number_id, workspace_id) SELECT $1, workspace_id FROM campaigns WHERE id = $2`,
+      [PHONE_NUMBER_ID, campaignId],
+    );
+    await binder.end();
     process.stderr.write('ingest: registered contacts, warming up\n');
     await closedLoop(gateway.url, 100, 5, 1); // warm-up
     const batched = await closedLoop(gateway.url, 100, 80, 2);

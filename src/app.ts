@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { DataSource } from 'typeorm';
 import { ApiKeysService } from './auth/api-keys.service';
+import { WhatsAppNumbersService } from './auth/whatsapp-numbers.service';
 import { Gate } from './auth/gate';
 import { RateLimits } from './auth/rate-limits';
 import { CampaignsService } from './campaigns/campaigns.service';
@@ -43,6 +44,7 @@ import type { Logger } from './logger';
 import { CampaignStore } from './store/campaign.store';
 import { DeliveryStore } from './store/delivery.store';
 import { WorkspaceStore } from './store/workspace.store';
+import { WhatsAppNumberStore } from './store/whatsapp-number.store';
 import type { ChangeFeed } from './store/change-feed';
 import { AfterCommitChangeFeed, PostgresChangeFeed } from './store/change-feed';
 
@@ -58,7 +60,18 @@ export type AppConfig = Pick<
   | 'statsPushIntervalMs'
   | 'redisUrl'
 > &
-  Partial<Pick<Config, 'maxConnections' | 'publicUrl' | 'trustProxy' | 'databaseListenUrl' | 'drainDelayMs'>> & {
+  Partial<
+    Pick<
+      Config,
+      | 'maxConnections'
+      | 'publicUrl'
+      | 'trustProxy'
+      | 'databaseListenUrl'
+      | 'drainDelayMs'
+      | 'eventIdRetentionHours'
+      | 'wsMaxSocketsPerKey'
+    >
+  > & {
     /** WebSocket limits; the defaults suit production */
     live?: LiveServerOptions;
     /** slow-client limits of the HTTP edge; the defaults suit production */
@@ -85,6 +98,7 @@ export interface App {
     pipeline: DeliveryPipeline;
     hub: CampaignStatsHub;
     listener: StatsListener;
+    whatsAppNumbers: WhatsAppNumbersService;
   };
 }
 
@@ -98,6 +112,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   let feed: ChangeFeed = new PostgresChangeFeed();
   const changeFeed: ChangeFeed = { announce: (tx, ids) => feed.announce(tx, ids) };
   const campaigns = new CampaignsService(campaignStore, changeFeed);
+  const whatsAppNumbers = new WhatsAppNumbersService(db);
   const contacts = new CampaignContactsService(new CampaignContactsStore(db));
   const exportStore = new ContactsExportStore(db);
   const contactExports = new ContactsExportService(contacts, exportStore);
@@ -107,7 +122,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   const links = new TrackedLinksService(new TrackedLinksStore(db), contacts, contactExports, exportStore, (c, at) =>
     submitClick(c, at),
   );
-  const schema = await buildGatewaySchema({ campaigns, contacts, links });
+  const schema = await buildGatewaySchema({ campaigns, contacts, links, whatsAppNumbers });
   const live = createLiveStats(config, db, campaigns, logger);
   const { hub, listener } = live;
   feed = live.feed;
@@ -116,7 +131,8 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   submitClick = (contact, at) =>
     pipeline.submit({ registrations: [], facts: [{ contact, fact: { evidence: 'CLICKED', at } }], whatsapp: [] });
   const dispatcherEvents = new DispatcherEventsService(db, campaignStore, deliveryStore, pipeline, metrics.ingest);
-  const whatsapp = new WhatsAppWebhookService(pipeline, logger, metrics.ingest);
+  const numbers = new WhatsAppNumberStore(db);
+  const whatsapp = new WhatsAppWebhookService(pipeline, numbers, logger, metrics.ingest);
   const production = config.nodeEnv === 'production';
   const gate = new Gate(keys, new RateLimits(config, logger));
 
@@ -165,7 +181,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
       logger,
       validationRules: armor.validationRules,
     },
-    config.live,
+    { maxSocketsPerKey: config.wsMaxSocketsPerKey ?? 100, ...config.live },
   );
   const statsRest = new CampaignStatsRest(schema, campaigns);
   const contactsRest = new CampaignContactsRest(schema, campaigns);
@@ -176,12 +192,16 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
   let stopping: Promise<void> | null = null;
   let pruneTimer: NodeJS.Timeout | undefined;
   const prune = () => {
-    pipeline.pruneParked(config.parkedRetentionHours).catch((error: unknown) => {
+    const retention = {
+      parkedRetentionHours: config.parkedRetentionHours,
+      eventIdRetentionHours: config.eventIdRetentionHours ?? 168,
+    };
+    pipeline.pruneRetained(retention).catch((error: unknown) => {
       logger.warn('ingest.prune_failed', { error });
     });
   };
   return {
-    services: { campaigns, keys, dispatcherEvents, whatsapp, pipeline, hub, listener },
+    services: { campaigns, keys, dispatcherEvents, whatsapp, pipeline, hub, listener, whatsAppNumbers },
     get draining() {
       return draining;
     },

@@ -1,8 +1,11 @@
-// npm run --silent cli -- api-key create --workspace NAME | api-key revoke KEY | migrate | reconcile [ID] [--fix] | webhook sign FILE | help
+// npm run --silent cli -- api-key create --workspace NAME | api-key revoke KEY
+//   | whatsapp-number add ID --workspace NAME | whatsapp-number remove ID | whatsapp-number list
+//   | migrate | reconcile [ID] [--fix] | webhook sign FILE | help
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiKeysService } from './auth/api-keys.service';
+import { WhatsAppNumbersService, isPhoneNumberId } from './auth/whatsapp-numbers.service';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './store/data-source';
 import { runningEmbeddedUrl, startEmbeddedPostgres } from './store/embedded-postgres';
@@ -19,6 +22,12 @@ const USAGE = `usage:
   cli api-key create --workspace NAME   prints a new key for the workspace (made if new)
   cli api-key revoke KEY                revokes a key, given whole (as create printed it) or by its
                                         prefix (wapl_ and 8 more)
+  cli whatsapp-number add PHONE_NUMBER_ID --workspace NAME
+                                        binds a WhatsApp number (Meta's phone_number_id) to the
+                                        workspace (made if new); exit 1 if another workspace has it
+  cli whatsapp-number remove PHONE_NUMBER_ID
+                                        unbinds it; exit 1 if it was bound to no workspace
+  cli whatsapp-number list              prints every binding: number, workspace, when (tab-separated)
   cli migrate                           applies pending migrations
   cli webhook sign FILE                 prints the X-Hub-Signature-256 value (sha256=…) of the
                                         file's bytes with WHATSAPP_APP_SECRET
@@ -32,6 +41,9 @@ type Command =
   | { run: 'help' }
   | { run: 'create'; workspace: string }
   | { run: 'revoke'; keyOrPrefix: string }
+  | { run: 'number-add'; phoneNumberId: string; workspace: string }
+  | { run: 'number-remove'; phoneNumberId: string }
+  | { run: 'number-list' }
   | { run: 'migrate' }
   | { run: 'sign'; file: string }
   | { run: 'reconcile'; campaignId: string | undefined; fix: boolean };
@@ -66,7 +78,7 @@ function parseCommand(argv: string[]): Command {
   const { values, positionals } = parsed;
   if (values.help || positionals[0] === 'help') return { run: 'help' };
   const [group, ...rest] = positionals;
-  const name = group === 'api-key' ? `api-key ${rest[0] ?? ''}`.trim() : (group ?? '');
+  const name = group === 'api-key' || group === 'whatsapp-number' ? `${group} ${rest[0] ?? ''}`.trim() : (group ?? '');
   /** Refuses options other than `allowed` and more than `max` positionals after the command. */
   const allowOnly = (args: string[], max: number, ...allowed: string[]) => {
     const stray = Object.keys(values).find((option) => !allowed.includes(option));
@@ -95,6 +107,31 @@ function parseCommand(argv: string[]): Command {
       allowOnly(args, 1);
       if (!args[0]) throw new UsageError('webhook sign: FILE is required');
       return { run: 'sign', file: args[0] };
+    }
+    case 'whatsapp-number': {
+      const [command, ...args] = rest;
+      const phoneNumberId = () => {
+        const id = args[0];
+        if (id === undefined) throw new UsageError(`${name}: PHONE_NUMBER_ID is required`);
+        if (!isPhoneNumberId(id)) throw new UsageError(`${name}: PHONE_NUMBER_ID must be digits (1 to 64)`, false);
+        return id;
+      };
+      if (command === 'add') {
+        allowOnly(args, 1, 'workspace');
+        if (!values.workspace) throw new UsageError('whatsapp-number add: --workspace NAME is required');
+        return { run: 'number-add', phoneNumberId: phoneNumberId(), workspace: values.workspace };
+      }
+      if (command === 'remove') {
+        allowOnly(args, 1);
+        return { run: 'number-remove', phoneNumberId: phoneNumberId() };
+      }
+      if (command === 'list') {
+        allowOnly(args, 0);
+        return { run: 'number-list' };
+      }
+      throw new UsageError(
+        command === undefined ? 'whatsapp-number: no command' : `whatsapp-number: unknown command ${command}`,
+      );
     }
     case 'migrate':
       allowOnly(rest, 0);
@@ -168,6 +205,37 @@ async function main(argv: string[]): Promise<void> {
         const revoked = await keys.revoke(command.keyOrPrefix);
         process.stderr.write(`revoked ${revoked} key(s)\n`);
         if (revoked === 0) process.exitCode = 1;
+        break;
+      }
+      case 'number-add': {
+        const { outcome, binding } = await new WhatsAppNumbersService(db).add(command.phoneNumberId, command.workspace);
+        if (outcome === 'taken') {
+          process.stderr.write(
+            `whatsapp-number add: ${binding.phoneNumberId} is bound to workspace ${binding.workspaceName}; ` +
+              `remove it there first (whatsapp-number remove ${binding.phoneNumberId})\n`,
+          );
+          process.exitCode = 1;
+        } else {
+          process.stderr.write(
+            outcome === 'bound'
+              ? `bound ${binding.phoneNumberId} to workspace ${binding.workspaceName}\n`
+              : `${binding.phoneNumberId} is bound to workspace ${binding.workspaceName} already\n`,
+          );
+        }
+        break;
+      }
+      case 'number-remove': {
+        const removed = await new WhatsAppNumbersService(db).remove(command.phoneNumberId);
+        process.stderr.write(
+          removed ? `removed ${command.phoneNumberId}\n` : `${command.phoneNumberId} is bound to no workspace\n`,
+        );
+        if (!removed) process.exitCode = 1;
+        break;
+      }
+      case 'number-list': {
+        for (const n of await new WhatsAppNumbersService(db).list()) {
+          process.stdout.write(`${n.phoneNumberId}\t${n.workspaceName}\t${n.createdAt.toISOString()}\n`);
+        }
         break;
       }
       case 'reconcile': {

@@ -38,6 +38,10 @@ export interface Config {
   drainDelayMs: number;
   /** parked WhatsApp facts (no registered message id yet) are dropped after this @default 168 */
   parkedRetentionHours: number;
+  /** dispatcher event ids are remembered (a resend skipped) this long, then pruned @default 168 */
+  eventIdRetentionHours: number;
+  /** WebSockets one API key may hold open on one instance; the next is closed with 4429 @default 100 */
+  wsMaxSocketsPerKey: number;
   /** connections held at once @default 10000 */
   maxConnections: number;
   /** the base URL clients reach this gateway at (OpenAPI `servers`, tracked links) @default http://127.0.0.1:PORT */
@@ -113,6 +117,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseListenUrl: url('DATABASE_LISTEN_URL', ['postgres:', 'postgresql:']),
     drainDelayMs: integer('DRAIN_DELAY_MS', nodeEnv === 'production' ? 5000 : 0, 0, 600_000),
     parkedRetentionHours: integer('PARKED_RETENTION_HOURS', 168, 1, 24 * 365),
+    eventIdRetentionHours: integer('EVENT_ID_RETENTION_HOURS', 168, 1, 24 * 365),
+    wsMaxSocketsPerKey: integer('WS_MAX_SOCKETS_PER_KEY', 100, 1, 1_000_000),
     maxConnections: integer('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     publicUrl: '',
     trustProxy: (text('TRUST_PROXY') ?? '')

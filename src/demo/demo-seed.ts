@@ -7,9 +7,13 @@ import type { WorkspaceStore } from '../store/workspace.store';
 /** The reference campaign's id on the embedded demo: the id the README's examples use. */
 export const DEMO_CAMPAIGN_ID = '507f1f77bcf86cd799439060';
 
+/** The business number of the README and docs/webhooks.md examples: the demo workspace's. */
+export const DEMO_PHONE_NUMBER_ID = '106540352242922';
+
 /**
  * On the very first start (no workspace yet): a `demo` workspace, a key for it, and the reference
- * campaign fed its events, so a newcomer has something to query at once.
+ * campaign fed its events, and the example WhatsApp number bound to it, so a newcomer has
+ * something to query at once and the signed webhook example of the docs works as written.
  */
 export async function seedDemoOnFirstStart(
   app: App,
@@ -18,6 +22,8 @@ export async function seedDemoOnFirstStart(
 ): Promise<{ key: string; campaignId: string } | null> {
   if ((await workspaces.countWorkspaces()) > 0) return null;
   const { key, workspaceId } = await app.services.keys.create('demo');
+  const { outcome } = await app.services.whatsAppNumbers.add(DEMO_PHONE_NUMBER_ID, 'demo');
+  if (outcome === 'taken') logger.warn('demo.number_taken', { phoneNumberId: DEMO_PHONE_NUMBER_ID });
   const { contacts, events } = referenceCampaign();
   const campaign = await app.services.campaigns.create(workspaceId, {
     name: 'Summer Sale Blast',

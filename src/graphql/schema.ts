@@ -7,8 +7,10 @@ import type { CampaignContactsService } from '../campaigns/campaign-contacts.ser
 import { CampaignContactsResolver } from './campaign-contacts.resolver';
 import type { TrackedLinksService } from '../campaigns/tracked-links.service';
 import { TrackedLinksResolver } from './tracked-links.resolver';
+import type { WhatsAppNumbersService } from '../auth/whatsapp-numbers.service';
 import { CampaignResolver, CampaignStatsResolver } from './campaign.resolver';
 import { CampaignStatsSubscriptionResolver } from './campaign-stats.subscription';
+import { WhatsAppNumberResolver } from './whatsapp-number.resolver';
 
 export interface SchemaServices {
   campaigns: CampaignsService;
@@ -16,6 +18,7 @@ export interface SchemaServices {
   contacts?: CampaignContactsService;
   /** tracked links; absent where the schema is only printed */
   links?: TrackedLinksService;
+  whatsAppNumbers: WhatsAppNumbersService;
 }
 
 /** Builds the executable schema once per app, with resolvers bound to this app's services. */
@@ -26,6 +29,7 @@ export async function buildGatewaySchema(services: SchemaServices): Promise<Grap
     [CampaignStatsSubscriptionResolver, new CampaignStatsSubscriptionResolver()],
     [CampaignContactsResolver, new CampaignContactsResolver(services.contacts as CampaignContactsService)],
     [TrackedLinksResolver, new TrackedLinksResolver(services.links as TrackedLinksService)],
+    [WhatsAppNumberResolver, new WhatsAppNumberResolver(services.whatsAppNumbers)],
   ]);
   return buildSchema({
     resolvers: [
@@ -34,6 +38,7 @@ export async function buildGatewaySchema(services: SchemaServices): Promise<Grap
       CampaignStatsSubscriptionResolver,
       CampaignContactsResolver,
       TrackedLinksResolver,
+      WhatsAppNumberResolver,
     ],
     container: { get: (someClass) => instances.get(someClass) },
     validate: false,

@@ -31,6 +31,8 @@ export interface LiveServerOptions {
   revalidateEveryMs?: number;
   /** ms a socket may hold no subscription before it is closed (1000, "Idle") @default 300000 */
   idleTimeoutMs?: number;
+  /** sockets one API key may hold open on this instance; the next is closed with 4429 at `connection_init` @default 100 */
+  maxSocketsPerKey?: number;
 }
 
 // A type alias, not an interface: graphql-ws wants an index-signature-compatible record.
@@ -132,6 +134,9 @@ export function attachLiveServer(
   const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 50;
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxPayload ?? 65536 });
   const keyOf = new Map<WebSocket, string>();
+  const maxSocketsPerKey = options.maxSocketsPerKey ?? 100;
+  // Acknowledged sockets per key hash, on this instance.
+  const socketsOfKey = new Map<string, number>();
   // Per acknowledged socket: its live subscriptions (graphql-ws's own record) and when it last had none.
   const activity = new Map<WebSocket, { subscriptions: Record<string, unknown>; idleSince: number | null }>();
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
@@ -172,6 +177,15 @@ export function attachLiveServer(
             socket.close(CloseCode.InternalServerError, classified.message);
           return false; // graphql-ws closes with 4403 Forbidden (unless closed above)
         }
+        // Gone while its key was looked up: its 'close' has fired already, so it must not be counted.
+        if (socket.readyState !== socket.OPEN) return false;
+        // No await between this count and its increment: concurrent connects cannot both slip in.
+        const held = socketsOfKey.get(principal.keyHash) ?? 0;
+        if (held >= maxSocketsPerKey) {
+          socket.close(CloseCode.TooManyInitialisationRequests, `At most ${maxSocketsPerKey} sockets per key`);
+          return false;
+        }
+        socketsOfKey.set(principal.keyHash, held + 1);
         ctx.extra.principal = principal;
         ctx.extra.authorization = authorization;
         keyOf.set(socket, authorization!);
@@ -179,6 +193,9 @@ export function attachLiveServer(
         socket.once('close', () => {
           keyOf.delete(socket);
           activity.delete(socket);
+          const left = (socketsOfKey.get(principal.keyHash) ?? 1) - 1;
+          if (left > 0) socketsOfKey.set(principal.keyHash, left);
+          else socketsOfKey.delete(principal.keyHash);
         });
         return true;
       },

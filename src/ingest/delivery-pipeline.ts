@@ -1,21 +1,58 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { DeliveryFact } from '../domain/delivery-event';
 import type { Logger } from '../logger';
-import type { ContactRef, DeliveryStore, ParkedFact } from '../store/delivery.store';
+import type { ContactRef, DeliveryStore, MessageRegistration, ParkedFact } from '../store/delivery.store';
+import { messageKey, phoneKey } from '../store/delivery.store';
+import type { ItemProblem } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import type { ChangeFeed } from '../store/change-feed';
 import type { ResolvedFact } from './delivery-applier';
 import { applyResolvedFacts } from './delivery-applier';
 import { joinFact, sameContactState } from '../domain/contact-state';
 import type { WhatsAppFact } from './whatsapp.normalizer';
 
+/** A fact from Meta, read in the workspace that owns the number it came through. */
+export interface WorkspaceFact extends WhatsAppFact {
+  workspaceId: string;
+}
+
+/** A message id to register to a contact of its workspace. */
+export interface Registration extends MessageRegistration {
+  /** the dispatcher event that asks for it: when the id is another contact's, the request fails with 422 naming it */
+  index?: number;
+}
+
 /** What one request brings to be committed: all of it in one transaction, or none. */
 export interface DeliveryWork {
   /** WhatsApp message ids to register to contacts (the dispatcher's `message.sent`) */
-  registrations: { messageId: string; contact: ContactRef }[];
+  registrations: Registration[];
   /** facts about known contacts; a fact with a claim is skipped when its event id was applied before */
   facts: { contact: ContactRef; fact: DeliveryFact; claim?: { workspaceId: string; eventId: string } }[];
-  /** facts from Meta, named by message id (and maybe campaign id + recipient) */
-  whatsapp: WhatsAppFact[];
+  /** facts from Meta, named by message id (and maybe campaign id + recipient) within their workspace */
+  whatsapp: WorkspaceFact[];
+}
+
+/** How much the retention prune may do per run. */
+export interface PruneOptions {
+  /** parked facts older than this are dropped */
+  parkedRetentionHours: number;
+  /** dispatcher event ids older than this are forgotten (a resend after that is applied again: a no-op on the lattice) */
+  eventIdRetentionHours: number;
+  /** rows per statement, each its own short transaction @default 5000 */
+  batchSize?: number;
+  /** statements per table per run; what is left waits for the next run @default 100 */
+  maxBatches?: number;
+}
+
+/** What one prune run did. */
+export interface PruneReport {
+  parked: number;
+  eventIds: number;
+  batches: number;
+  /** the slowest statement, in ms: how long a concurrent writer could have waited on it */
+  longestBatchMs: number;
+  /** a table still had rows past its window when the run stopped at `maxBatches` */
+  more: boolean;
 }
 
 export interface PipelineOptions {
@@ -105,8 +142,18 @@ export class DeliveryPipeline {
       await this.commitWorks(batch.map((p) => p.work));
       for (const p of batch) p.resolve();
     } catch (error) {
+      if (error instanceof RefusedRegistrations) {
+        // Only the requests whose registrations lost fail (422); the rest commit together again.
+        const rest = batch.filter((p, i) => {
+          const refusal = error.byWork.get(i);
+          if (refusal) p.reject(refusal);
+          return !refusal;
+        });
+        if (rest.length > 0) await this.commit(rest);
+        return;
+      }
       if (batch.length === 1) {
-        this.logger.warn('ingest.commit_failed', { error });
+        if (!(error instanceof DomainError)) this.logger.warn('ingest.commit_failed', { error });
         batch[0]!.reject(error);
         return;
       }
@@ -116,7 +163,7 @@ export class DeliveryPipeline {
           await this.commitWorks([p.work]);
           p.resolve();
         } catch (own) {
-          this.logger.warn('ingest.commit_failed', { error: own });
+          if (!(own instanceof DomainError)) this.logger.warn('ingest.commit_failed', { error: own });
           p.reject(own);
         }
       }
@@ -143,7 +190,9 @@ export class DeliveryPipeline {
         works.flatMap((w) => w.whatsapp),
       );
     }
-    const registrations = works.flatMap((w) => w.registrations);
+    const registrations: (Registration & { work?: number })[] = works.flatMap((w, work) =>
+      w.registrations.map((r) => ({ ...r, work })),
+    );
     const whatsapp = works.flatMap((w) => w.whatsapp);
     const facts: ResolvedFact[] = [];
     const claimed: { fact: ResolvedFact; claim: { workspaceId: string; eventId: string } }[] = [];
@@ -154,51 +203,52 @@ export class DeliveryPipeline {
       }
     }
     // Registrations take their message ids' locks before anything else of theirs.
-    await this.store.lockMessageIds(
-      tx,
-      registrations.map((r) => r.messageId),
-    );
+    await this.store.lockMessageIds(tx, registrations);
 
-    // Meta echoes biz_opaque_callback_data: campaign id + recipient name the contact at once,
-    // and register the message id, so later replies (which carry only context.id) resolve too.
+    // Meta echoes biz_opaque_callback_data: campaign id + recipient name the contact at once (only
+    // among the campaigns of the number's workspace), and register the message id, so later
+    // replies (which carry only context.id) resolve too.
     const byRecipient = await this.store.contactsByPhone(
       tx,
-      whatsapp.flatMap((f) => (f.campaignId && f.recipient ? [{ campaignId: f.campaignId, phone: f.recipient }] : [])),
+      whatsapp.flatMap((f) =>
+        f.campaignId && f.recipient
+          ? [{ workspaceId: f.workspaceId, campaignId: f.campaignId, phone: f.recipient }]
+          : [],
+      ),
     );
-    const byMessageId: WhatsAppFact[] = [];
-    const opaqueRegistrations: DeliveryWork['registrations'] = [];
+    const byMessageId: WorkspaceFact[] = [];
+    const opaqueRegistrations: Registration[] = [];
     for (const f of whatsapp) {
-      const contact = f.campaignId && f.recipient ? byRecipient.get(`${f.campaignId}|${f.recipient}`) : undefined;
+      const contact =
+        f.campaignId && f.recipient ? byRecipient.get(phoneKey(f.workspaceId, f.campaignId, f.recipient)) : undefined;
       if (contact) {
         facts.push({ contact, fact: f.fact });
-        opaqueRegistrations.push({ messageId: f.messageId, contact });
+        opaqueRegistrations.push({ workspaceId: f.workspaceId, messageId: f.messageId, contact });
       } else {
         byMessageId.push(f);
       }
     }
-    await this.store.lockMessageIds(
-      tx,
-      opaqueRegistrations.map((r) => r.messageId),
-    );
+    await this.store.lockMessageIds(tx, opaqueRegistrations);
     registrations.push(...opaqueRegistrations);
-    // The first registration of a message id wins; the dispatcher path refused clashes beforehand.
-    await this.store.registerMessageIds(tx, registrations);
+    // The first registration of a message id in a workspace wins. A dispatcher registration that
+    // loses (to an earlier one, or to a concurrent request's) fails its request with 422: never a
+    // 200 whose registration was dropped. One from callback data that loses is simply not made.
+    const refused = (await this.store.registerMessageIds(tx, registrations)).filter((r) => r.work !== undefined);
+    if (refused.length > 0) throw new RefusedRegistrations(refused);
 
-    const registeredIds = [...new Set(registrations.map((r) => r.messageId))];
-    const known = await this.store.contactsByMessageId(tx, [
-      ...new Set([...byMessageId.map((f) => f.messageId), ...registeredIds]),
-    ]);
-    const unknown = [...new Set(byMessageId.filter((f) => !known.has(f.messageId)).map((f) => f.messageId))];
+    const registered = uniqueIds(registrations);
+    const known = await this.store.contactsByMessageId(tx, uniqueIds([...byMessageId, ...registered]));
+    const unknown = uniqueIds(byMessageId.filter((f) => !known.has(messageKey(f.workspaceId, f.messageId))));
     if (unknown.length > 0) {
       // Lock, then look again: a registration committed meanwhile is seen now, and one still to
       // come waits for this transaction and then finds what it parks.
       await this.store.lockMessageIds(tx, unknown);
-      for (const [id, contact] of await this.store.contactsByMessageId(tx, unknown)) known.set(id, contact);
+      for (const [key, contact] of await this.store.contactsByMessageId(tx, unknown)) known.set(key, contact);
     }
     facts.push(...(await this.resolveOrPark(tx, byMessageId, known)));
-    const unparked = await this.store.unpark(tx, registeredIds);
+    const unparked = await this.store.unpark(tx, registered);
     for (const p of unparked) {
-      const contact = known.get(p.messageId);
+      const contact = known.get(messageKey(p.workspaceId, p.messageId));
       if (contact) facts.push({ contact, fact: p.fact });
     }
     this.totals.unparked += unparked.length;
@@ -229,15 +279,13 @@ export class DeliveryPipeline {
    * resolves them and drops the facts that can change nothing (Meta's redeliveries, late repeats),
    * so that only contacts that may change are locked and written.
    */
-  private async applyByMessageId(tx: EntityManager, whatsapp: WhatsAppFact[]): Promise<string[]> {
-    const { refs, states } = await this.store.contactStatesByMessageId(tx, [
-      ...new Set(whatsapp.map((f) => f.messageId)),
-    ]);
-    const unknown = [...new Set(whatsapp.filter((f) => !refs.has(f.messageId)).map((f) => f.messageId))];
+  private async applyByMessageId(tx: EntityManager, whatsapp: WorkspaceFact[]): Promise<string[]> {
+    const { refs, states } = await this.store.contactStatesByMessageId(tx, uniqueIds(whatsapp));
+    const unknown = uniqueIds(whatsapp.filter((f) => !refs.has(messageKey(f.workspaceId, f.messageId))));
     if (unknown.length > 0) {
       // As on the general path: lock, then look again, then park what is still unknown.
       await this.store.lockMessageIds(tx, unknown);
-      for (const [id, contact] of await this.store.contactsByMessageId(tx, unknown)) refs.set(id, contact);
+      for (const [key, contact] of await this.store.contactsByMessageId(tx, unknown)) refs.set(key, contact);
     }
     const resolved = await this.resolveOrPark(tx, whatsapp, refs);
     const byContact = new Map<string, ResolvedFact[]>();
@@ -265,24 +313,87 @@ export class DeliveryPipeline {
   /** Facts whose message id names a contact in `known`; the others parked (the caller holds their locks). */
   private async resolveOrPark(
     tx: EntityManager,
-    whatsapp: readonly WhatsAppFact[],
+    whatsapp: readonly WorkspaceFact[],
     known: ReadonlyMap<string, ContactRef>,
   ): Promise<ResolvedFact[]> {
     const facts: ResolvedFact[] = [];
     const toPark: ParkedFact[] = [];
     for (const f of whatsapp) {
-      const contact = known.get(f.messageId);
+      const contact = known.get(messageKey(f.workspaceId, f.messageId));
       if (contact) facts.push({ contact, fact: f.fact });
-      else toPark.push({ messageId: f.messageId, fact: f.fact });
+      else toPark.push({ workspaceId: f.workspaceId, messageId: f.messageId, fact: f.fact });
     }
     this.totals.parked += await this.store.park(tx, toPark);
     return facts;
   }
 
-  /** Drops parked facts past the retention window. */
+  /** Drops parked facts past the retention window (in bounded batches); returns how many. */
   async pruneParked(retentionHours: number): Promise<number> {
-    const pruned = await this.store.pruneParked(this.db, retentionHours);
-    if (pruned > 0) this.logger.info('ingest.parked_pruned', { pruned, retentionHours });
-    return pruned;
+    const report = await this.pruneRetained({ parkedRetentionHours: retentionHours, eventIdRetentionHours: 0 });
+    return report.parked;
   }
+
+  /**
+   * Drops parked facts and dispatcher event ids past their retention windows, in batches of
+   * `batchSize` rows, each one statement in its own transaction: no lock is held for long, and
+   * ingestion goes on between batches. A window of 0 hours skips that table.
+   */
+  async pruneRetained(options: PruneOptions): Promise<PruneReport> {
+    const batchSize = options.batchSize ?? 5000;
+    const maxBatches = options.maxBatches ?? 100;
+    const report: PruneReport = { parked: 0, eventIds: 0, batches: 0, longestBatchMs: 0, more: false };
+    const tables = [
+      { table: 'parked_deliveries', hours: options.parkedRetentionHours, field: 'parked' },
+      { table: 'ingested_events', hours: options.eventIdRetentionHours, field: 'eventIds' },
+    ] as const;
+    for (const { table, hours, field } of tables) {
+      if (hours <= 0) continue;
+      for (let batch = 0; ; batch++) {
+        if (batch === maxBatches) {
+          report.more = true;
+          break;
+        }
+        const started = performance.now();
+        const pruned = await this.store.pruneOlderThan(this.db, table, hours, batchSize);
+        report.longestBatchMs = Math.max(report.longestBatchMs, performance.now() - started);
+        report.batches++;
+        report[field] += pruned;
+        if (pruned < batchSize) break;
+      }
+    }
+    if (report.parked > 0 || report.eventIds > 0) this.logger.info('ingest.pruned', { ...report });
+    return report;
+  }
+}
+
+/** Thrown inside a batch's transaction: the requests (by position in the batch) whose registrations lost, each with its 422. */
+class RefusedRegistrations extends Error {
+  readonly byWork = new Map<number, DomainError>();
+
+  constructor(refused: readonly (Registration & { work?: number })[]) {
+    super('registrations refused');
+    const problems = new Map<number, ItemProblem[]>();
+    for (const r of refused) {
+      const list = problems.get(r.work!) ?? [];
+      list.push({ index: r.index ?? 0, reason: `message_id ${r.messageId} is registered to another contact` });
+      problems.set(r.work!, list);
+    }
+    for (const [work, list] of problems) {
+      list.sort((a, b) => a.index - b.index);
+      this.byWork.set(
+        work,
+        new DomainError('UNPROCESSABLE', `${list.length} event(s) name no contact they can change`, list),
+      );
+    }
+  }
+}
+
+/** Distinct scoped message ids, in first-seen order. */
+function uniqueIds(items: readonly { workspaceId: string; messageId: string }[]) {
+  const seen = new Map<string, { workspaceId: string; messageId: string }>();
+  for (const { workspaceId, messageId } of items) {
+    const key = messageKey(workspaceId, messageId);
+    if (!seen.has(key)) seen.set(key, { workspaceId, messageId });
+  }
+  return [...seen.values()];
 }

@@ -6,17 +6,18 @@ import type { ItemProblem } from '../domain/errors';
 import { DomainError, notFound } from '../domain/errors';
 import type { CampaignStore } from '../store/campaign.store';
 import type { ContactRef, DeliveryStore } from '../store/delivery.store';
+import { messageKey, phoneKey } from '../store/delivery.store';
 import type { DeliveryPipeline, DeliveryWork } from './delivery-pipeline';
 import type { DispatcherEvent } from './dispatcher-event.parser';
-
-const pairKey = (campaignId: string, phone: string) => `${campaignId}|${phone}`;
 
 /**
  * Checks a parsed batch of dispatcher events against the database and hands it to the pipeline
  * whole, or refuses it whole: NOT_FOUND for a campaign that is missing or another workspace's,
  * UNPROCESSABLE for a contact not in its campaign, an unregistered message id, or a message id
- * registered to another contact. What the checks read (campaigns, contacts, registrations) is
- * never deleted or reassigned, so checking before the transaction is as good as inside it.
+ * registered to another contact of this workspace (another workspace's registrations are not
+ * seen: message ids are per workspace). What the checks read is never deleted or reassigned; a
+ * registration that a concurrent request makes between this check and the commit is caught in
+ * the transaction and refused with the same 422.
  */
 export class DispatcherEventsService {
   constructor(
@@ -44,14 +45,16 @@ export class DispatcherEventsService {
 
     const byPair = await this.deliveries.contactsByPhone(
       this.db,
-      events.flatMap((e) => (e.campaignId && e.contact ? [{ campaignId: e.campaignId, phone: e.contact }] : [])),
+      events.flatMap((e) =>
+        e.campaignId && e.contact ? [{ workspaceId, campaignId: e.campaignId, phone: e.contact }] : [],
+      ),
     );
     // Registrations in this request name contacts for its other events, whatever their order.
     const registering = new Map<string, { contact: ContactRef; index: number }>();
     const problems: ItemProblem[] = [];
     for (const e of events) {
       if (e.type !== 'message.sent' || !e.campaignId || !e.messageId) continue;
-      const contact = byPair.get(pairKey(e.campaignId, e.contact!));
+      const contact = byPair.get(phoneKey(workspaceId, e.campaignId, e.contact!));
       if (!contact) continue;
       const prior = registering.get(e.messageId);
       if (prior && prior.contact.contactId !== contact.contactId) {
@@ -61,29 +64,27 @@ export class DispatcherEventsService {
     const messageIds = [
       ...new Set([...registering.keys(), ...events.flatMap((e) => (e.campaignId ? [] : [e.messageId!]))]),
     ];
-    const registered = await this.deliveries.contactsByMessageId(this.db, messageIds);
+    // Only this workspace's registrations: another workspace's id is answered as a fresh one.
+    const registered = await this.deliveries.contactsByMessageId(
+      this.db,
+      messageIds.map((messageId) => ({ workspaceId, messageId })),
+    );
     for (const [messageId, { contact, index }] of registering) {
-      const owner = registered.get(messageId);
+      const owner = registered.get(messageKey(workspaceId, messageId));
       if (owner && owner.contactId !== contact.contactId) {
         problems.push({ index, reason: `message_id ${messageId} is registered to another contact` });
       }
     }
 
-    // Message ids alone may only name contacts of this workspace's campaigns.
-    const foreign = [...new Set([...registered.values()].map((c) => c.campaignId))].filter((id) => !owned.has(id));
-    for (const id of await this.campaigns.ownedCampaignIds(this.db, workspaceId, foreign)) owned.add(id);
-
     const work: DeliveryWork = { registrations: [], facts: [], whatsapp: [] };
     for (const e of events) {
       let contact: ContactRef | undefined;
       if (e.campaignId) {
-        contact = byPair.get(pairKey(e.campaignId, e.contact!));
+        contact = byPair.get(phoneKey(workspaceId, e.campaignId, e.contact!));
         if (!contact)
           problems.push({ index: e.index, reason: `contact ${e.contact} is not in campaign ${e.campaignId}` });
       } else {
-        const owner = registering.get(e.messageId!)?.contact ?? registered.get(e.messageId!);
-        // Another workspace's registration is answered exactly as no registration.
-        contact = owner && owned.has(owner.campaignId) ? owner : undefined;
+        contact = registering.get(e.messageId!)?.contact ?? registered.get(messageKey(workspaceId, e.messageId!));
         if (!contact) problems.push({ index: e.index, reason: `message_id ${e.messageId} is not registered` });
       }
       if (!contact) continue;
@@ -97,7 +98,9 @@ export class DispatcherEventsService {
       problems.sort((a, b) => a.index - b.index);
       throw new DomainError('UNPROCESSABLE', `${problems.length} event(s) name no contact they can change`, problems);
     }
-    for (const [messageId, { contact }] of registering) work.registrations.push({ messageId, contact });
+    for (const [messageId, { contact, index }] of registering) {
+      work.registrations.push({ workspaceId, messageId, contact, index });
+    }
     return work;
   }
 }

@@ -15,6 +15,8 @@ export interface WhatsAppFact {
   campaignId: string | null;
   /** E.164 of `recipient_id`, on statuses */
   recipient: string | null;
+  /** the business number it went through (`value.metadata.phone_number_id`): names the workspace */
+  phoneNumberId: string | null;
 }
 
 /** Why an item of a webhook was accepted but not applied. Counted, never answered with 4xx or 5xx. */
@@ -25,7 +27,9 @@ export type IgnoredReason =
   | 'other_field'
   | 'reaction_removed'
   /** a value the database cannot hold: U+0000 or a lone surrogate in text, an error code beyond int32 */
-  | 'invalid_value';
+  | 'invalid_value'
+  /** a change from a number bound to no workspace (or naming none): recorded nowhere */
+  | 'unknown_phone_number';
 
 export interface NormalizedWebhook {
   facts: WhatsAppFact[];
@@ -110,6 +114,8 @@ export function normalizeWhatsAppWebhook(body: unknown): NormalizedWebhook {
         continue;
       }
       const value = change.value;
+      const metadata = isObject(value.metadata) ? value.metadata : {};
+      const phoneNumberId = unstorable(metadata.phone_number_id) ? null : text(metadata.phone_number_id);
       for (const status of list(value.statuses)) {
         if (!isObject(status)) {
           ignore('malformed_item');
@@ -141,6 +147,7 @@ export function normalizeWhatsAppWebhook(body: unknown): NormalizedWebhook {
           fact: { evidence, at, ...(error ? { error } : {}) },
           campaignId: isCampaignId(callback) ? callback : null,
           recipient: recipientOf(status.recipient_id),
+          phoneNumberId,
         });
       }
       for (const message of list(value.messages)) {
@@ -169,6 +176,7 @@ export function normalizeWhatsAppWebhook(body: unknown): NormalizedWebhook {
           fact: { evidence: linked.evidence, at },
           campaignId: null,
           recipient: null,
+          phoneNumberId,
         });
       }
     }

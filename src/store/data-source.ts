@@ -6,6 +6,7 @@ import { ParkedDeliveries1764403200000 } from './migrations/1764403200000-Parked
 import { LatticeFunctions1764489600000 } from './migrations/1764489600000-LatticeFunctions';
 import { TrackedLinks1764576000000 } from './migrations/1764576000000-TrackedLinks';
 import { ContactFilterIndex1764576000001 } from './migrations/1764576000001-ContactFilterIndex';
+import { WorkspaceNumbersAndMessageIds1764576000002 } from './migrations/1764576000002-WorkspaceNumbersAndMessageIds';
 
 /** Every migration, in order. A new one is appended here in the commit that needs it. */
 export const MIGRATIONS = [
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   LatticeFunctions1764489600000,
   TrackedLinks1764576000000,
   ContactFilterIndex1764576000001,
+  WorkspaceNumbersAndMessageIds1764576000002,
 ];
 
 /**

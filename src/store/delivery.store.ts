@@ -52,9 +52,26 @@ function toState(row: ContactRow): ContactState {
   };
 }
 
-/** A fact about a WhatsApp message id that names no registered contact yet. */
-export interface ParkedFact {
+/** A WhatsApp message id as one workspace knows it: ids are registered per workspace. */
+export interface ScopedMessageId {
+  workspaceId: string;
   messageId: string;
+}
+
+/** The map key of a scoped message id (workspace ids are digits, so the first `|` splits). */
+export const messageKey = (workspaceId: string, messageId: string): string => `${workspaceId}|${messageId}`;
+
+/** The map key of a contact named by campaign and phone, within a workspace. */
+export const phoneKey = (workspaceId: string, campaignId: string, phone: string): string =>
+  `${workspaceId}|${campaignId}|${phone}`;
+
+/** A registration of a WhatsApp message id to a contact, in the contact's workspace. */
+export interface MessageRegistration extends ScopedMessageId {
+  contact: ContactRef;
+}
+
+/** A fact about a WhatsApp message id that names no registered contact yet. */
+export interface ParkedFact extends ScopedMessageId {
   fact: DeliveryFact;
 }
 
@@ -63,27 +80,30 @@ const EVIDENCE_BY_BIT = new Map<number, EvidenceKind>(KINDS.map((kind) => [Evide
 /** The SQL of the event path: resolve, lock, write back, count. Every call runs in the caller's transaction. */
 export class DeliveryStore {
   /**
-   * Serializes work on the same WhatsApp message ids across transactions (transaction-scoped
-   * advisory locks, taken in one order): a status parked by one transaction and the registration
-   * committed by another can never miss each other.
+   * Serializes work on the same WhatsApp message ids of a workspace across transactions
+   * (transaction-scoped advisory locks, taken in one order): a status parked by one transaction
+   * and the registration committed by another can never miss each other, and of two racing
+   * registrations the second sees the first.
    */
-  async lockMessageIds(tx: Queryable, messageIds: readonly string[]): Promise<void> {
-    if (messageIds.length === 0) return;
+  async lockMessageIds(tx: Queryable, ids: readonly ScopedMessageId[]): Promise<void> {
+    if (ids.length === 0) return;
     await tx.query(
       `SELECT pg_advisory_xact_lock(k) FROM (
-         SELECT DISTINCT hashtextextended(m, 0) AS k FROM unnest($1::text[]) AS m ORDER BY 1) AS keys`,
-      [messageIds],
+         SELECT DISTINCT hashtextextended(w || '|' || m, 0) AS k
+         FROM unnest($1::text[], $2::text[]) AS i(w, m) ORDER BY 1) AS keys`,
+      [ids.map((i) => i.workspaceId), ids.map((i) => i.messageId)],
     );
   }
 
-  /** Stores facts until their message id is registered; a fact parked before is not parked twice. */
+  /** Stores facts until their message id is registered in their workspace; a fact parked before is not parked twice. */
   async park(tx: Queryable, facts: readonly ParkedFact[]): Promise<number> {
     if (facts.length === 0) return 0;
     const rows: unknown[] = await tx.query(
-      `INSERT INTO parked_deliveries (whatsapp_message_id, evidence, occurred_at, error_code, error_title)
-       SELECT * FROM unnest($1::text[], $2::smallint[], $3::timestamptz[], $4::int[], $5::text[])
+      `INSERT INTO parked_deliveries (workspace_id, whatsapp_message_id, evidence, occurred_at, error_code, error_title)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::smallint[], $4::timestamptz[], $5::int[], $6::text[])
        ON CONFLICT DO NOTHING RETURNING 1`,
       [
+        facts.map((f) => f.workspaceId),
         facts.map((f) => f.messageId),
         facts.map((f) => Evidence[f.fact.evidence]),
         facts.map((f) => f.fact.at),
@@ -94,10 +114,15 @@ export class DeliveryStore {
     return rows.length;
   }
 
-  /** Takes (deletes and returns) the parked facts of these message ids: each is handed out once. */
-  async unpark(tx: Queryable, messageIds: readonly string[]): Promise<ParkedFact[]> {
-    if (messageIds.length === 0) return [];
+  /**
+   * Takes (deletes and returns) the parked facts of these message ids in their workspaces: each is
+   * handed out once. Facts parked before ids were per workspace (no workspace) go to the first
+   * workspace that registers their id.
+   */
+  async unpark(tx: Queryable, ids: readonly ScopedMessageId[]): Promise<ParkedFact[]> {
+    if (ids.length === 0) return [];
     const rows: {
+      workspace_id: string;
       whatsapp_message_id: string;
       evidence: number;
       occurred_at: Date;
@@ -106,83 +131,137 @@ export class DeliveryStore {
     }[] = await tx.query(
       // A CTE, because TypeORM wraps the result of a bare DELETE … RETURNING as [rows, count].
       `WITH taken AS (
-         DELETE FROM parked_deliveries WHERE whatsapp_message_id = ANY($1::text[])
-         RETURNING whatsapp_message_id, evidence, occurred_at, error_code, error_title)
+         DELETE FROM parked_deliveries p USING unnest($1::bigint[], $2::text[]) AS k(workspace_id, message_id)
+         WHERE p.whatsapp_message_id = k.message_id AND (p.workspace_id = k.workspace_id OR p.workspace_id IS NULL)
+         RETURNING k.workspace_id, p.whatsapp_message_id, p.evidence, p.occurred_at, p.error_code, p.error_title)
        SELECT * FROM taken`,
-      [messageIds],
+      [ids.map((i) => i.workspaceId), ids.map((i) => i.messageId)],
     );
     return rows.flatMap((row) => {
       const evidence = EVIDENCE_BY_BIT.get(row.evidence);
       if (!evidence) return [];
       const error = row.error_code !== null ? { code: row.error_code, title: row.error_title ?? '' } : undefined;
       return [
-        { messageId: row.whatsapp_message_id, fact: { evidence, at: row.occurred_at, ...(error ? { error } : {}) } },
+        {
+          workspaceId: String(row.workspace_id),
+          messageId: row.whatsapp_message_id,
+          fact: { evidence, at: row.occurred_at, ...(error ? { error } : {}) },
+        },
       ];
     });
   }
 
-  /** Drops parked facts older than the retention window; returns how many. */
-  async pruneParked(tx: Queryable, retentionHours: number): Promise<number> {
+  /**
+   * Drops at most `limit` rows of `table` older than the retention window, in one statement (its
+   * own short transaction when `tx` is the pool); returns how many.
+   */
+  async pruneOlderThan(
+    tx: Queryable,
+    table: 'parked_deliveries' | 'ingested_events',
+    retentionHours: number,
+    limit: number,
+  ): Promise<number> {
     const rows: { n: number }[] = await tx.query(
       `WITH pruned AS (
-         DELETE FROM parked_deliveries WHERE received_at < now() - make_interval(hours => $1) RETURNING 1)
+         DELETE FROM ${table} WHERE ctid = ANY(ARRAY(
+           SELECT ctid FROM ${table} WHERE received_at < now() - make_interval(hours => $1) LIMIT $2))
+         RETURNING 1)
        SELECT count(*)::int AS n FROM pruned`,
-      [retentionHours],
+      [retentionHours, limit],
     );
     return rows[0]!.n;
   }
 
-  /** Contact ids for (campaign, phone) pairs; pairs not in their campaign are absent. */
+  /** Contacts named by (campaign, phone) in a workspace; pairs not in their campaign, or whose campaign is another workspace's, are absent. Keyed by {@link phoneKey}. */
   async contactsByPhone(
     tx: Queryable,
-    pairs: readonly { campaignId: string; phone: string }[],
+    pairs: readonly { workspaceId: string; campaignId: string; phone: string }[],
   ): Promise<Map<string, ContactRef>> {
     if (pairs.length === 0) return new Map();
-    const rows: { id: string; campaign_id: string; phone: string }[] = await tx.query(
-      `SELECT c.id, c.campaign_id, c.phone
-       FROM unnest($1::char(24)[], $2::text[]) AS p(campaign_id, phone)
+    const rows: { workspace_id: string; id: string; campaign_id: string; phone: string }[] = await tx.query(
+      `SELECT k.workspace_id, c.id, c.campaign_id, c.phone
+       FROM unnest($1::bigint[], $2::char(24)[], $3::text[]) AS p(workspace_id, campaign_id, phone)
+       JOIN campaigns k ON k.id = p.campaign_id AND k.workspace_id = p.workspace_id
        JOIN campaign_contacts c ON c.campaign_id = p.campaign_id AND c.phone = p.phone`,
-      [pairs.map((p) => p.campaignId), pairs.map((p) => p.phone)],
+      [pairs.map((p) => p.workspaceId), pairs.map((p) => p.campaignId), pairs.map((p) => p.phone)],
     );
-    return new Map(rows.map((r) => [`${r.campaign_id}|${r.phone}`, { contactId: r.id, campaignId: r.campaign_id }]));
+    return new Map(
+      rows.map((r) => [
+        phoneKey(String(r.workspace_id), r.campaign_id, r.phone),
+        { contactId: r.id, campaignId: r.campaign_id },
+      ]),
+    );
   }
 
-  /** Contacts of registered WhatsApp message ids (callers check workspaces where they must). */
-  async contactsByMessageId(tx: Queryable, messageIds: readonly string[]): Promise<Map<string, ContactRef>> {
-    if (messageIds.length === 0) return new Map();
-    const rows: { whatsapp_message_id: string; contact_id: string; campaign_id: string }[] = await tx.query(
-      `SELECT whatsapp_message_id, contact_id, campaign_id FROM contact_messages WHERE whatsapp_message_id = ANY($1::text[])`,
-      [messageIds],
+  /** Contacts of WhatsApp message ids registered in their workspaces, keyed by {@link messageKey}. */
+  async contactsByMessageId(tx: Queryable, ids: readonly ScopedMessageId[]): Promise<Map<string, ContactRef>> {
+    if (ids.length === 0) return new Map();
+    const rows: { workspace_id: string; whatsapp_message_id: string; contact_id: string; campaign_id: string }[] =
+      await tx.query(
+        `SELECT m.workspace_id, m.whatsapp_message_id, m.contact_id, m.campaign_id
+         FROM unnest($1::bigint[], $2::text[]) AS k(workspace_id, message_id)
+         JOIN contact_messages m ON m.workspace_id = k.workspace_id AND m.whatsapp_message_id = k.message_id`,
+        [ids.map((i) => i.workspaceId), ids.map((i) => i.messageId)],
+      );
+    return new Map(
+      rows.map((r) => [
+        messageKey(String(r.workspace_id), r.whatsapp_message_id),
+        { contactId: r.contact_id, campaignId: r.campaign_id },
+      ]),
     );
-    return new Map(rows.map((r) => [r.whatsapp_message_id, { contactId: r.contact_id, campaignId: r.campaign_id }]));
   }
 
   /**
-   * Registers WhatsApp message ids to contacts. Returns the ids that are registered to another
-   * contact already (the caller refuses those); re-registering to the same contact is a no-op.
+   * Registers WhatsApp message ids to contacts, each in its workspace, as if one after another in
+   * the given order: the first registration of an id takes it, unless the id is registered
+   * already. Returns the registrations that did not take (the id is another contact's); one to
+   * the contact that has the id is a no-op. Callers hold the ids' locks ({@link lockMessageIds}),
+   * so a registration committed by another transaction is seen here; were it not, every
+   * registration of that id would be returned as refused rather than silently dropped.
    */
-  async registerMessageIds(
-    tx: Queryable,
-    registrations: readonly { messageId: string; contact: ContactRef }[],
-  ): Promise<string[]> {
+  async registerMessageIds<R extends MessageRegistration>(tx: Queryable, registrations: readonly R[]): Promise<R[]> {
     if (registrations.length === 0) return [];
-    const sorted = [...registrations].sort((a, b) =>
-      a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0,
+    const first = new Map<string, R>();
+    for (const r of registrations) {
+      const key = messageKey(r.workspaceId, r.messageId);
+      if (!first.has(key)) first.set(key, r);
+    }
+    const input = [...first.values()].sort((a, b) =>
+      a.workspaceId !== b.workspaceId
+        ? Number(a.workspaceId) - Number(b.workspaceId)
+        : a.messageId < b.messageId
+          ? -1
+          : a.messageId > b.messageId
+            ? 1
+            : 0,
     );
-    const rows: { whatsapp_message_id: string }[] = await tx.query(
+    // The ids this statement did not insert, each with the contact that has it (null: not visible).
+    const rows: { workspace_id: string; message_id: string; owner: string | null }[] = await tx.query(
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::char(24)[]) AS i(message_id, contact_id, campaign_id)),
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::char(24)[])
+           AS i(workspace_id, message_id, contact_id, campaign_id)),
        added AS (
-         INSERT INTO contact_messages (whatsapp_message_id, contact_id, campaign_id)
-         SELECT message_id, contact_id, campaign_id FROM input
-         ON CONFLICT (whatsapp_message_id) DO NOTHING
-         RETURNING whatsapp_message_id)
-       SELECT i.message_id AS whatsapp_message_id
-       FROM input i JOIN contact_messages m ON m.whatsapp_message_id = i.message_id
-       WHERE m.contact_id <> i.contact_id`,
-      [sorted.map((r) => r.messageId), sorted.map((r) => r.contact.contactId), sorted.map((r) => r.contact.campaignId)],
+         INSERT INTO contact_messages (workspace_id, whatsapp_message_id, contact_id, campaign_id)
+         SELECT workspace_id, message_id, contact_id, campaign_id FROM input
+         ON CONFLICT (workspace_id, whatsapp_message_id) DO NOTHING
+         RETURNING workspace_id, whatsapp_message_id)
+       SELECT i.workspace_id, i.message_id, m.contact_id::text AS owner
+       FROM input i
+       LEFT JOIN contact_messages m ON m.workspace_id = i.workspace_id AND m.whatsapp_message_id = i.message_id
+       WHERE NOT EXISTS (
+         SELECT 1 FROM added a WHERE a.workspace_id = i.workspace_id AND a.whatsapp_message_id = i.message_id)`,
+      [
+        input.map((r) => r.workspaceId),
+        input.map((r) => r.messageId),
+        input.map((r) => r.contact.contactId),
+        input.map((r) => r.contact.campaignId),
+      ],
     );
-    return rows.map((r) => r.whatsapp_message_id);
+    const owners = new Map<string, string | null>([...first].map(([key, r]) => [key, String(r.contact.contactId)]));
+    for (const row of rows) owners.set(messageKey(String(row.workspace_id), row.message_id), row.owner);
+    return registrations.filter(
+      (r) => owners.get(messageKey(r.workspaceId, r.messageId)) !== String(r.contact.contactId),
+    );
   }
 
   /** Records event ids; returns those seen for the first time (a resent id is left out). */
@@ -218,19 +297,23 @@ export class DeliveryStore {
    */
   async contactStatesByMessageId(
     tx: Queryable,
-    messageIds: readonly string[],
+    ids: readonly ScopedMessageId[],
   ): Promise<{ refs: Map<string, ContactRef>; states: Map<string, ContactState> }> {
-    const rows: (ContactRow & { whatsapp_message_id: string })[] = await tx.query(
-      `SELECT m.whatsapp_message_id, c.id, c.campaign_id, c.flags, ${KINDS.map((k) => `c.${TIME_COLUMNS[k]}`).join(', ')},
-              c.failure_code, c.failure_title, c.failure_at
-       FROM contact_messages m JOIN campaign_contacts c ON c.id = m.contact_id
-       WHERE m.whatsapp_message_id = ANY($1::text[])`,
-      [messageIds],
+    const rows: (ContactRow & { workspace_id: string; whatsapp_message_id: string })[] = await tx.query(
+      `SELECT m.workspace_id, m.whatsapp_message_id, c.id, c.campaign_id, c.flags,
+              ${KINDS.map((k) => `c.${TIME_COLUMNS[k]}`).join(', ')}, c.failure_code, c.failure_title, c.failure_at
+       FROM unnest($1::bigint[], $2::text[]) AS k(workspace_id, message_id)
+       JOIN contact_messages m ON m.workspace_id = k.workspace_id AND m.whatsapp_message_id = k.message_id
+       JOIN campaign_contacts c ON c.id = m.contact_id`,
+      [ids.map((i) => i.workspaceId), ids.map((i) => i.messageId)],
     );
     const refs = new Map<string, ContactRef>();
     const states = new Map<string, ContactState>();
     for (const row of rows) {
-      refs.set(row.whatsapp_message_id, { contactId: row.id, campaignId: row.campaign_id });
+      refs.set(messageKey(String(row.workspace_id), row.whatsapp_message_id), {
+        contactId: row.id,
+        campaignId: row.campaign_id,
+      });
       states.set(row.id, toState(row));
     }
     return { refs, states };

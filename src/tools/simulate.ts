@@ -1,9 +1,10 @@
-// npm run simulate -- [--contacts 2000] [--rate 200] [--target URL] [--key KEY]
+// npm run simulate -- [--contacts 2000] [--rate 200] [--target URL] [--key KEY] [--phone-number-id ID]
 // Creates a campaign through the public API and drives a realistic rollout through the dispatcher
 // events endpoint and the signed WhatsApp webhook, then prints the final REST stats.
 import 'reflect-metadata';
 import { randomInt } from 'node:crypto';
 import { ApiKeysService } from '../auth/api-keys.service';
+import { WhatsAppNumbersService } from '../auth/whatsapp-numbers.service';
 import { loadConfig } from '../config';
 import { signWhatsAppBody } from '../ingest/whatsapp.signature';
 import { openDatabase } from '../store/data-source';
@@ -23,9 +24,13 @@ function option(args: string[], name: string): string | undefined {
   return at >= 0 ? args[at + 1] : undefined;
 }
 
+/** The business number the simulated webhooks come from by default: bound to the key's workspace. */
+const SIMULATOR_PHONE_NUMBER_ID = '100000000000001';
+
 /**
  * A new key on the local gateway's database: in the `demo` workspace when there is one (so the
- * demo key printed by `npm start` sees the simulated campaign too), else in `simulator`.
+ * demo key printed by `npm start` sees the simulated campaign too), else in `simulator`; the
+ * simulator's number is bound to that workspace so that its webhooks are read there.
  */
 async function makeLocalKey(): Promise<{ key: string; workspace: string }> {
   const config = loadConfig();
@@ -35,6 +40,9 @@ async function makeLocalKey(): Promise<{ key: string; workspace: string }> {
   try {
     const rows = await db.query<unknown[]>(`SELECT 1 FROM workspaces WHERE name = 'demo'`);
     const workspace = rows.length > 0 ? 'demo' : 'simulator';
+    const { outcome } = await new WhatsAppNumbersService(db).add(SIMULATOR_PHONE_NUMBER_ID, workspace);
+    if (outcome === 'taken')
+      process.stderr.write(`${SIMULATOR_PHONE_NUMBER_ID} is another workspace's: its webhooks will go there\n`);
     return { key: (await new ApiKeysService(new WorkspaceStore(db)).create(workspace)).key, workspace };
   } finally {
     await db.destroy();
@@ -95,12 +103,19 @@ async function main(args: string[]): Promise<void> {
   if (!Number.isInteger(contacts) || contacts < 1 || contacts > 100_000)
     throw new Error('--contacts must be 1 to 100000');
   if (!(rate > 0)) throw new Error('--rate must be positive');
-  let key = option(args, 'key');
+  const given = option(args, 'key');
+  let key = given;
   if (!key) {
     const made = await makeLocalKey();
     key = made.key;
     process.stderr.write(`made a key in workspace ${made.workspace} (paste it in the dashboard): ${key}\n`);
   }
+  const phoneNumberId = option(args, 'phone-number-id') ?? SIMULATOR_PHONE_NUMBER_ID;
+  if (given)
+    process.stderr.write(
+      `webhooks come from phone_number_id ${phoneNumberId}: it must be bound to the key's workspace ` +
+        `(cli whatsapp-number add ${phoneNumberId} --workspace NAME), or they are ignored\n`,
+    );
   const secret = process.env.WHATSAPP_APP_SECRET;
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const post = async (path: string, body: string, extra: Record<string, string> = {}) => {
@@ -179,7 +194,20 @@ async function main(args: string[]): Promise<void> {
       const body = JSON.stringify({
         object: 'whatsapp_business_account',
         entry: [
-          { id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses, messages } }] },
+          {
+            id: '1',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { display_phone_number: '15550000001', phone_number_id: phoneNumberId },
+                  statuses,
+                  messages,
+                },
+              },
+            ],
+          },
         ],
       });
       const r = await post('/webhooks/whatsapp', body, { 'x-hub-signature-256': signWhatsAppBody(body, secret!) });

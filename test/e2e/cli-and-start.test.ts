@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { DEMO_CAMPAIGN_ID } from '../../src/demo/demo-seed';
 import { phones } from '../factories/campaign.factory';
 import { createTestDatabase } from '../support/database';
-import { restStats } from '../support/http';
+import { gql, restStats } from '../support/http';
 import { storedAndRecounted } from '../support/recount';
 import type { TestApp } from '../support/test-app';
 import { TEST_APP_SECRET, startTestApp } from '../support/test-app';
@@ -78,6 +78,7 @@ describe('the API key CLI', () => {
   });
 
   it('simulate drives a rollout through the events endpoint and the signed webhook to consistent numbers', async () => {
+    await t.bindNumber('100000000000001', 'test-workspace'); // the simulator's number
     const simulated = await run(
       'node',
       [...NODE_ARGS, 'src/tools/simulate.ts', '--contacts', '300', '--rate', '3000', '--target', t.url, '--key', t.key],
@@ -272,6 +273,9 @@ describe('npm start on the embedded default', () => {
     expect(campaignId).toBe(DEMO_CAMPAIGN_ID);
     expect(campaignId).toBe('507f1f77bcf86cd799439060'); // the README's id, literally
     expect((await restStats(first.url, key, campaignId)).json.sent_count).toBe(1998);
+    // The number of the docs' signed webhook example is the demo's, so the example works as written.
+    const numbers = await gql(first.url, key, '{ whatsAppNumbers { phoneNumberId } }');
+    expect(numbers.body.data!.whatsAppNumbers).toEqual([{ phoneNumberId: '106540352242922' }]);
 
     // A second start on the same folder while the first runs: refused with a message, first untouched.
     const firstPid = first.child.pid!;

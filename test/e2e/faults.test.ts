@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
 import type { App } from '../../src/app';
 import { ApiKeysService } from '../../src/auth/api-keys.service';
+import { WhatsAppNumbersService } from '../../src/auth/whatsapp-numbers.service';
 import { CampaignsService } from '../../src/campaigns/campaigns.service';
 import { CampaignStore } from '../../src/store/campaign.store';
 import { WorkspaceStore } from '../../src/store/workspace.store';
@@ -22,7 +23,7 @@ import type { SenderLog } from '../support/retrying-sender';
 import { sendUntilAcknowledged } from '../support/retrying-sender';
 import { startTcpProxy } from '../support/tcp-proxy';
 import { TEST_APP_SECRET } from '../support/test-app';
-import { webhookBody } from '../support/whatsapp';
+import { TEST_PHONE_NUMBER_ID, webhookBody } from '../support/whatsapp';
 
 const BASE = 1781517900;
 const STATUSES = ['delivered', 'read', 'failed'] as const;
@@ -118,6 +119,7 @@ describe('faults: nothing acknowledged is lost, nothing is counted twice', () =>
     const url = await app.start(0);
     try {
       const { key, workspaceId } = await app.services.keys.create('faults');
+      await app.services.whatsAppNumbers.add(TEST_PHONE_NUMBER_ID, 'faults'); // the number of webhookBody()
       const contacts = phones(60);
       const { id } = await app.services.campaigns.create(workspaceId, { name: 'faults', contacts });
       await registerContacts(url, key, id, contacts, 'wamid.fault');
@@ -194,6 +196,7 @@ describe('faults: nothing acknowledged is lost, nothing is counted twice', () =>
     try {
       await start();
       const { key, workspaceId } = await new ApiKeysService(new WorkspaceStore(direct)).create('sigkill');
+      await new WhatsAppNumbersService(direct).add(TEST_PHONE_NUMBER_ID, 'sigkill'); // the number of webhookBody()
       const contacts = phones(60);
       const { id } = await new CampaignsService(new CampaignStore(direct)).create(workspaceId, { name: 'k', contacts });
       await registerContacts(current!, key, id, contacts, 'wamid.kill');

@@ -12,6 +12,7 @@ const TABLES = [
   'parked_deliveries',
   'tracked_link_clicks',
   'tracked_links',
+  'whatsapp_numbers',
   'workspaces',
 ];
 const TRACKED_LINK_TABLES = ['tracked_link_clicks', 'tracked_links'];
@@ -61,16 +62,21 @@ describe('migrations on real PostgreSQL', () => {
       expect(await tables()).toEqual(TABLES);
       expect(await functions()).toEqual(FUNCTIONS);
       expect(await db.showMigrations()).toBe(false);
-      // The last two: the filter index, then the tracked-link tables go; the rest stays.
+      // The last: the number table goes; then the filter index; then the tracked-link tables; then the lattice's functions.
       await db.undoLastMigration();
-      expect(await tables()).toEqual(TABLES);
+      expect(await tables()).toEqual(TABLES.filter((t) => t !== 'whatsapp_numbers'));
       await db.undoLastMigration();
-      expect(await tables()).toEqual(TABLES.filter((t) => !TRACKED_LINK_TABLES.includes(t)));
+      expect(await tables()).toEqual(TABLES.filter((t) => t !== 'whatsapp_numbers'));
+      await db.undoLastMigration();
+      expect(await tables()).toEqual(
+        TABLES.filter((t) => t !== 'whatsapp_numbers' && !TRACKED_LINK_TABLES.includes(t)),
+      );
       expect(await functions()).toEqual(FUNCTIONS);
-      // The one before: its functions go, the tables stay.
       await db.undoLastMigration();
       expect(await functions()).toEqual([]);
-      expect(await tables()).toEqual(TABLES.filter((t) => !TRACKED_LINK_TABLES.includes(t)));
+      expect(await tables()).toEqual(
+        TABLES.filter((t) => t !== 'whatsapp_numbers' && !TRACKED_LINK_TABLES.includes(t)),
+      );
       expect(await db.showMigrations()).toBe(true);
       while ((await db.query(`SELECT count(*)::int AS n FROM schema_migrations`))[0].n > 0)
         await db.undoLastMigration();

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logger';
 import { openTestDatabase } from './database';
 import { openDatabase } from '../../src/store/data-source';
 import type { DataSource } from 'typeorm';
+import { TEST_PHONE_NUMBER_ID } from './whatsapp-number';
 
 export const TEST_APP_SECRET = 'test-app-secret';
 export const TEST_VERIFY_TOKEN = 'test-verify-token';
@@ -18,6 +19,8 @@ export interface TestApp {
   key: string;
   workspaceId: string;
   newKey(workspace: string): Promise<{ key: string; workspaceId: string }>;
+  /** binds a WhatsApp number (`phone_number_id`) to a workspace, by name (made if new) */
+  bindNumber(phoneNumberId: string, workspace: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,12 @@ export async function startTestApp(
   const { key, workspaceId } = sharedWith
     ? { key: sharedWith.key, workspaceId: sharedWith.workspaceId }
     : await app.services.keys.create('test-workspace');
+  const bindNumber = async (phoneNumberId: string, workspace: string) => {
+    const { outcome } = await app.services.whatsAppNumbers.add(phoneNumberId, workspace);
+    if (outcome === 'taken') throw new Error(`${phoneNumberId} is bound to another workspace`);
+  };
+  // The number of the fixtures and of test/support/whatsapp.ts speaks for the test workspace.
+  if (!sharedWith) await bindNumber(TEST_PHONE_NUMBER_ID, 'test-workspace');
   return {
     app,
     db: database.db,
@@ -58,6 +67,7 @@ export async function startTestApp(
     key,
     workspaceId,
     newKey: (workspace) => app.services.keys.create(workspace),
+    bindNumber,
     async stop() {
       await app.stop();
       await database.close();

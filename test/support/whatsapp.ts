@@ -1,5 +1,8 @@
 import { signWhatsAppBody } from '../../src/ingest/whatsapp.signature';
 import { TEST_APP_SECRET } from './test-app';
+import { TEST_PHONE_NUMBER_ID } from './whatsapp-number';
+
+export { TEST_PHONE_NUMBER_ID };
 
 export interface StatusSpec {
   id: string;
@@ -18,11 +21,20 @@ export interface InboundSpec {
   from?: string;
 }
 
-/** A Cloud API webhook body with these statuses and inbound messages, in Meta's shape. */
-export function webhookBody(statuses: StatusSpec[], messages: InboundSpec[] = []): string {
+/**
+ * A Cloud API webhook body with these statuses and inbound messages, in Meta's shape, from the
+ * business number `phoneNumberId` (by default the test workspace's; null: no metadata at all).
+ */
+export function webhookBody(
+  statuses: StatusSpec[],
+  messages: InboundSpec[] = [],
+  phoneNumberId: string | null = TEST_PHONE_NUMBER_ID,
+): string {
   const value: Record<string, unknown> = {
     messaging_product: 'whatsapp',
-    metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+    ...(phoneNumberId !== null
+      ? { metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId } }
+      : {}),
   };
   if (statuses.length > 0) {
     value.statuses = statuses.map((s) => ({

@@ -17,6 +17,7 @@ describe('the WhatsApp Cloud API normalizer, on recorded shapes', () => {
           fact: { evidence: 'SENT', at: at(1781517900) },
           campaignId: null,
           recipient: '+16505076520',
+          phoneNumberId: '106540352242922',
         },
       ],
       ignored: {},
@@ -49,8 +50,38 @@ describe('the WhatsApp Cloud API normalizer, on recorded shapes', () => {
 
   it('a text reply to our message is REPLIED, linked by context.id', () => {
     expect(normalize('message-text-reply').facts).toEqual([
-      { messageId: WAMID, fact: { evidence: 'REPLIED', at: at(1781518000) }, campaignId: null, recipient: null },
+      {
+        messageId: WAMID,
+        fact: { evidence: 'REPLIED', at: at(1781518000) },
+        campaignId: null,
+        recipient: null,
+        phoneNumberId: '106540352242922',
+      },
     ]);
+  });
+
+  it('each fact carries the business number of its change, or null when the change names none usable', () => {
+    const body = (metadata: unknown) => ({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          changes: [
+            {
+              field: 'messages',
+              value: { metadata, statuses: [{ id: 'wamid.A', status: 'sent', timestamp: '1781517900' }] },
+            },
+          ],
+        },
+      ],
+    });
+    const numberOf = (metadata: unknown) => normalizeWhatsAppWebhook(body(metadata)).facts[0]!.phoneNumberId;
+    expect(numberOf({ phone_number_id: '222' })).toBe('222');
+    expect(numberOf(undefined)).toBeNull();
+    expect(numberOf({})).toBeNull();
+    expect(numberOf({ phone_number_id: 106540352242922 })).toBeNull();
+    expect(numberOf({ phone_number_id: '1\u00002' })).toBeNull();
+    expect(numberOf({ phone_number_id: '\ud800' })).toBeNull();
+    expect(numberOf({ phone_number_id: 'x'.repeat(513) })).toBeNull();
   });
 
   it('quick-reply buttons and interactive button and list replies are CLICKED', () => {
