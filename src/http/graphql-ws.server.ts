@@ -10,10 +10,9 @@ import type { Gate } from '../auth/gate';
 import type { ClientAddress } from './client-address';
 import type { CampaignsService } from '../campaigns/campaigns.service';
 import { bearerToken } from '../domain/api-key';
-import { DomainError } from '../domain/errors';
 import { MAX_TOKENS } from '../graphql/armor';
 import { createContext } from '../graphql/context';
-import { classifyError, formatGraphQLError } from '../graphql/errors';
+import { classifyError, formatGraphQLError, logClassified } from '../graphql/errors';
 import { unstorableInputError } from '../graphql/input-rule';
 import type { CampaignStatsHub } from '../live/campaign-stats.hub';
 import type { Logger } from '../logger';
@@ -210,16 +209,18 @@ export function attachLiveServer(
         }
         // Every operation spends the key's budget, and runs only while the key is live (cached 5 s).
         const principal = ctx.extra.principal!;
-        if (!(await deps.gate.keys.authenticate(keyFromAuthorization(ctx.extra.authorization)))) {
-          ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
-          return [new GraphQLError('API key revoked', { extensions: { code: 'UNAUTHENTICATED' } })];
-        }
+        // A failure here (the key's lookup or its budget, e.g. the database or Redis away) is the
+        // operation's error, classified like any other: the socket stays open.
         try {
+          if (!(await deps.gate.keys.authenticate(keyFromAuthorization(ctx.extra.authorization)))) {
+            ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
+            return [new GraphQLError('API key revoked', { extensions: { code: 'UNAUTHENTICATED' } })];
+          }
           await deps.gate.spend(principal);
         } catch (error) {
-          if (error instanceof DomainError)
-            return [new GraphQLError(error.message, { extensions: { code: classifyError(error).graphqlCode } })];
-          throw error;
+          const classified = classifyError(error);
+          logClassified(deps.logger, 'live.operation_refused', classified);
+          return [new GraphQLError(classified.message, { extensions: { code: classified.graphqlCode } })];
         }
         const parsed = documents.get(payload.query);
         if ('errors' in parsed) return parsed.errors;

@@ -36,6 +36,11 @@ export interface HubOptions {
  */
 export class CampaignStatsHub {
   private readonly watchers = new Map<string, Watcher>();
+  /**
+   * Campaigns whose snapshot a subscriber is reading while no watcher exists yet: a change heard
+   * meanwhile finds no watcher to mark, so it is kept here and the new watcher reads again.
+   */
+  private readonly pendingReads = new Map<string, { readers: number; changed: boolean }>();
   private closed = false;
   /** since start: stats reads made for pushes, and values pushed to subscribers */
   readonly totals = { reads: 0, pushes: 0 };
@@ -64,14 +69,23 @@ export class CampaignStatsHub {
     let watcher = this.watchers.get(campaignId);
     let snapshot: { stats: LiveStats; json: string };
     let ownRead = false;
+    let missedChange = false;
     if (watcher && watcher.workspaceId === workspaceId && watcher.current && !watcher.dirty && !watcher.reading) {
       // Up to date already: the new subscriber shares it (no read, no copy).
       snapshot = watcher.current;
     } else {
       ownRead = true;
-      // Also what answers NOT_FOUND for another workspace's campaign.
-      const stats = await this.read(workspaceId, campaignId);
-      snapshot = { stats, json: JSON.stringify(stats) };
+      const pending = this.pendingReads.get(campaignId) ?? { readers: 0, changed: false };
+      pending.readers++;
+      this.pendingReads.set(campaignId, pending);
+      try {
+        // Also what answers NOT_FOUND for another workspace's campaign.
+        const stats = await this.read(workspaceId, campaignId);
+        snapshot = { stats, json: JSON.stringify(stats) };
+      } finally {
+        if (--pending.readers === 0) this.pendingReads.delete(campaignId);
+      }
+      missedChange = pending.changed;
     }
     if (this.closed) throw new Error('live stats are shutting down');
     watcher = this.watchers.get(campaignId);
@@ -95,7 +109,7 @@ export class CampaignStatsHub {
     this.send(subscriber, snapshot.stats, snapshot.json);
     // Its own read may have begun before a change that the watcher has since read and pushed to
     // the subscribers it had then (not this one): when the two differ, read once more for all.
-    if (ownRead && watcher.current && watcher.current.json !== snapshot.json) {
+    if (missedChange || (ownRead && watcher.current && watcher.current.json !== snapshot.json)) {
       watcher.dirty = true;
       this.schedule(campaignId, watcher);
     }
@@ -105,6 +119,8 @@ export class CampaignStatsHub {
   /** Campaigns whose numbers changed (from any instance): each gets one read within an interval. */
   changed(campaignIds: Iterable<string>): void {
     for (const id of campaignIds) {
+      const pending = this.pendingReads.get(id);
+      if (pending) pending.changed = true;
       const watcher = this.watchers.get(id);
       if (!watcher) continue;
       watcher.dirty = true;

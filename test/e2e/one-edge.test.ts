@@ -4,6 +4,7 @@ import { phones } from '../factories/campaign.factory';
 import { createLogger } from '../../src/logger';
 import { restStats } from '../support/http';
 import { liveClient, rawInit } from '../support/live';
+import { startTcpProxy } from '../support/tcp-proxy';
 import type { TestApp } from '../support/test-app';
 import { startTestApp } from '../support/test-app';
 
@@ -200,6 +201,34 @@ describe('one edge: the same rules on every transport (docs/errors.md, docs/live
         expect(codesOfInit.slice(3)).toEqual([4429, 4429]);
       } finally {
         await limited.stop();
+      }
+    });
+
+    it('with the database away and the key lookup expired, an operation is SERVICE_UNAVAILABLE; the socket stays open', async () => {
+      const proxy = await startTcpProxy(t.databaseUrl);
+      const behind = await startTestApp({}, { ...t, databaseUrl: proxy.url });
+      try {
+        let closedWith: unknown = 'open';
+        const client = createClient({
+          url: `${behind.url.replace('http', 'ws')}/graphql`,
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${t.key}` },
+          retryAttempts: 0,
+          lazy: false,
+          on: { closed: (event) => (closedWith = (event as { code: number }).code) },
+        });
+        expect((await runOverSocket(client, '{ __typename }')).data).toEqual({ __typename: 'Query' });
+        proxy.cut();
+        await new Promise((resolve) => setTimeout(resolve, 5_300)); // past the 5 s key cache
+        const refused = await runOverSocket(client, '{ __typename }');
+        expect(refused.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+        expect(closedWith).toBe('open');
+        proxy.restore();
+        await client.dispose();
+      } finally {
+        proxy.restore();
+        await behind.stop();
+        await proxy.stop();
       }
     });
 

@@ -1,3 +1,4 @@
+import { TEST_PHONE_NUMBER_ID } from '../support/whatsapp-number';
 import type { DataSource } from 'typeorm';
 import type { App } from '../../src/app';
 import { buildApp } from '../../src/app';
@@ -55,6 +56,8 @@ describe('behind PgBouncer in transaction mode', () => {
     );
     url = await app.start(0);
     ({ key, workspaceId } = await app.services.keys.create('bounced'));
+    // The webhooks below come from the fixtures' number: it speaks for this workspace.
+    await app.services.whatsAppNumbers.add(TEST_PHONE_NUMBER_ID, 'bounced');
   });
   afterAll(async () => {
     await app?.stop();

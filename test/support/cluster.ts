@@ -67,6 +67,11 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
     PORT: String(port),
     HOST: '127.0.0.1',
     RATE_LIMIT_RPS: '0',
+    // All 300 subscribers share one key: after a failover the survivors hold all of them, so each
+    // instance's per-key socket cap must allow that (docs/deploy.md: size it for N-1 instances).
+    WS_MAX_SOCKETS_PER_KEY: '1000',
+    // HAProxy (deploy/haproxy.cfg) sends X-Forwarded-For from this machine.
+    TRUST_PROXY: 'loopback',
     LOG_LEVEL: 'warn',
     ...env,
   });

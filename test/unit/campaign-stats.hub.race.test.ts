@@ -92,4 +92,28 @@ describe('the hub: a subscriber whose own read is overtaken by a push', () => {
       hub.close();
     }
   });
+
+  it('the first subscriber on an instance: a change heard during its snapshot read is not lost', async () => {
+    const reads = new ControlledReads();
+    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
+    try {
+      // No watcher yet: the subscriber's snapshot read begins before the change commits ...
+      const first = hub.subscribe('w', ID);
+      await tick();
+      reads.read = 15; // ... the change commits, and its announcement arrives while it reads
+      hub.changed([ID]);
+      reads.pending.shift()!.resolve();
+      const a = await first;
+      expect(await next(a)).toBe(0);
+      // Nothing else changes, yet it must reach the committed state.
+      const release = setInterval(() => reads.pending.shift()?.resolve(), 5);
+      try {
+        expect(await next(a)).toBe(15);
+      } finally {
+        clearInterval(release);
+      }
+    } finally {
+      hub.close();
+    }
+  });
 });
