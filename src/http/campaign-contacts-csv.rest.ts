@@ -3,7 +3,7 @@ import type { ContactsExportService } from '../campaigns/contacts-export.service
 import { badInput } from '../domain/errors';
 import type { ContactFilterName } from '../store/campaign-contacts.store';
 import { CONTACT_FILTERS } from './campaign-contacts.rest';
-import { CAMPAIGN_ID_PATTERN, KEYED_ERRORS, errorResponses } from './schemas';
+import { CAMPAIGN_ID_PARAMS, KEYED_ERRORS, errorResponses } from './schemas';
 
 /** `GET /api/v1/campaigns/{campaign_id}/contacts.csv`: the drill-down's contacts as a CSV download. */
 export function registerContactsCsv(app: FastifyInstance, exports: ContactsExportService): void {
@@ -17,11 +17,7 @@ export function registerContactsCsv(app: FastifyInstance, exports: ContactsExpor
         summary: "A campaign's contacts as CSV, streamed",
         tags: ['REST'],
         security: [{ apiKey: [] }],
-        params: {
-          type: 'object',
-          required: ['campaign_id'],
-          properties: { campaign_id: { type: 'string', pattern: CAMPAIGN_ID_PATTERN } },
-        },
+        params: CAMPAIGN_ID_PARAMS,
         querystring: {
           type: 'object',
           additionalProperties: false,

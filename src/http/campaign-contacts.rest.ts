@@ -1,11 +1,10 @@
-import type { DocumentNode, GraphQLSchema } from 'graphql';
-import { execute, parse, validate } from 'graphql';
+import { RestOperation } from './rest-operation';
+import type { GraphQLSchema } from 'graphql';
+import { badInput } from '../domain/errors';
 import type { FastifyInstance } from 'fastify';
 import type { Principal } from '../auth/api-keys.service';
 import type { CampaignsService } from '../campaigns/campaigns.service';
-import { DomainError, badInput } from '../domain/errors';
-import { createContext } from '../graphql/context';
-import { CAMPAIGN_ID_PATTERN, KEYED_ERRORS, errorResponses } from './schemas';
+import { CAMPAIGN_ID_PARAMS, CAMPAIGN_ID_PATTERN, KEYED_ERRORS, errorResponses } from './schemas';
 
 /** The one operation the REST drill-down runs: the same resolver, schema and errors as GraphQL. */
 const CONTACTS_OPERATION = `
@@ -89,19 +88,15 @@ export const CONTACTS_RESPONSE_SCHEMA = {
 
 /** `GET /api/v1/campaigns/{campaign_id}/contacts` as a thin adapter over the `campaignContacts` query. */
 export class CampaignContactsRest {
-  private readonly document: DocumentNode;
+  private readonly operation: RestOperation<{
+    campaignContacts: { nodes: ContactFields[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+  }>;
 
-  constructor(
-    private readonly schema: GraphQLSchema,
-    private readonly campaigns: CampaignsService,
-  ) {
-    this.document = parse(CONTACTS_OPERATION);
-    const errors = validate(schema, this.document);
-    if (errors.length > 0)
-      throw new Error(`REST contacts operation is invalid: ${errors.map((e) => e.message).join('; ')}`);
+  constructor(schema: GraphQLSchema, campaigns: CampaignsService) {
+    this.operation = new RestOperation(schema, campaigns, 'contacts', CONTACTS_OPERATION);
   }
 
-  /** The REST body; the GraphQL errors rethrown as they are, for classifyError. */
+  /** The REST body. */
   async body(
     principal: Principal,
     campaignId: string,
@@ -109,18 +104,13 @@ export class CampaignContactsRest {
     limit: number,
     cursor: string | null,
   ): Promise<unknown> {
-    const result = await execute({
-      schema: this.schema,
-      document: this.document,
-      variableValues: { id: campaignId, filter: filter.toUpperCase(), first: limit, after: cursor },
-      contextValue: createContext(principal, this.campaigns),
-    });
-    const error = result.errors?.[0];
-    if (error) throw error.originalError instanceof DomainError ? error.originalError : error;
     const page = (
-      result.data as {
-        campaignContacts: { nodes: ContactFields[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-      }
+      await this.operation.run(principal, {
+        id: campaignId,
+        filter: filter.toUpperCase(),
+        first: limit,
+        after: cursor,
+      })
     ).campaignContacts;
     return {
       status: 'success',
@@ -154,11 +144,7 @@ export class CampaignContactsRest {
           summary: 'The contacts behind a count, a page at a time, by phone number',
           tags: ['REST'],
           security: [{ apiKey: [] }],
-          params: {
-            type: 'object',
-            required: ['campaign_id'],
-            properties: { campaign_id: { type: 'string', pattern: CAMPAIGN_ID_PATTERN } },
-          },
+          params: CAMPAIGN_ID_PARAMS,
           querystring: {
             type: 'object',
             additionalProperties: false,

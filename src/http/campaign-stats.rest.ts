@@ -1,13 +1,11 @@
+import { RestOperation } from './rest-operation';
 import { createHash } from 'node:crypto';
-import type { DocumentNode, GraphQLSchema } from 'graphql';
-import { execute, parse, validate } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import type { Principal } from '../auth/api-keys.service';
 import type { CampaignsService } from '../campaigns/campaigns.service';
-import { DomainError } from '../domain/errors';
-import { createContext } from '../graphql/context';
 import type { FastifyInstance } from 'fastify';
 import { badInput } from '../domain/errors';
-import { CAMPAIGN_ID_PATTERN, KEYED_ERRORS, errorResponses } from './schemas';
+import { CAMPAIGN_ID_PARAMS, KEYED_ERRORS, errorResponses } from './schemas';
 
 /** The one operation the REST path runs: the same resolver, schema and errors as GraphQL. */
 const STATS_OPERATION = `
@@ -76,29 +74,15 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
 
 /** `GET /api/v1/campaigns/{campaign_id}/stats` as a thin adapter over the `campaignStats` query. */
 export class CampaignStatsRest {
-  private readonly document: DocumentNode;
+  private readonly operation: RestOperation<{ campaignStats: StatsFields }>;
 
-  constructor(
-    private readonly schema: GraphQLSchema,
-    private readonly campaigns: CampaignsService,
-  ) {
-    this.document = parse(STATS_OPERATION);
-    const errors = validate(schema, this.document);
-    if (errors.length > 0)
-      throw new Error(`REST stats operation is invalid: ${errors.map((e) => e.message).join('; ')}`);
+  constructor(schema: GraphQLSchema, campaigns: CampaignsService) {
+    this.operation = new RestOperation(schema, campaigns, 'stats', STATS_OPERATION);
   }
 
-  /** The reference body's exact bytes; the GraphQL errors rethrown as they are, for classifyError. */
+  /** The reference body's exact bytes. */
   async body(principal: Principal, campaignId: string): Promise<string> {
-    const result = await execute({
-      schema: this.schema,
-      document: this.document,
-      variableValues: { id: campaignId },
-      contextValue: createContext(principal, this.campaigns),
-    });
-    const error = result.errors?.[0];
-    if (error) throw error.originalError instanceof DomainError ? error.originalError : error;
-    return referenceStatsBody((result.data as { campaignStats: StatsFields }).campaignStats);
+    return referenceStatsBody((await this.operation.run(principal, { id: campaignId })).campaignStats);
   }
 
   /** Adds the route. */
@@ -113,11 +97,7 @@ export class CampaignStatsRest {
           summary: "A campaign's stats in the reference shape",
           tags: ['REST'],
           security: [{ apiKey: [] }],
-          params: {
-            type: 'object',
-            required: ['campaign_id'],
-            properties: { campaign_id: { type: 'string', pattern: CAMPAIGN_ID_PATTERN } },
-          },
+          params: CAMPAIGN_ID_PARAMS,
           headers: { type: 'object', properties: { 'if-none-match': { type: 'string' } } },
           response: {
             200: {

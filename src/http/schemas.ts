@@ -13,6 +13,13 @@ const referenceTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\
 const nullableTime = { type: ['string', 'null'], pattern: referenceTime.pattern } as const;
 export const CAMPAIGN_ID_PATTERN = '^[0-9a-f]{24}$';
 
+/** The `{campaign_id}` path parameter of the campaign routes. */
+export const CAMPAIGN_ID_PARAMS = {
+  type: 'object',
+  required: ['campaign_id'],
+  properties: { campaign_id: { type: 'string', pattern: CAMPAIGN_ID_PATTERN } },
+} as const;
+
 /** `{ "error": CODE, "message": TEXT }`, with `details` naming the bad items of a batch. */
 export const ERROR_SCHEMA = {
   $id: 'Error',
