@@ -382,4 +382,65 @@ describe('fuzzing every endpoint: never a 5xx, the process stays up, rejected in
     expect((await restStats(t.url, t.key, target.campaignId)).status).toBe(200);
     await expectUnharmed(target);
   });
+
+  it('WebSocket operations and REST reads of one key share one budget: never more accepted than it allows', async () => {
+    const limited = await startTestApp({ rateLimitRps: 5, rateLimitBurst: 10 });
+    try {
+      const { id } = await createCampaign(limited.app.services.campaigns, limited.workspaceId, {
+        name: 'limited',
+        contacts: phones(2),
+      });
+      const operation = fc.oneof(
+        fc.constant({ kind: 'ws', query: '{ campaigns(first: 1) { edges { cursor } } }' }),
+        fc.constant({ kind: 'ws', query: `{ campaignStats(campaignId: "${id}") { sentCount } }` }),
+        fc.constant({ kind: 'ws', query: '{ nope' }),
+        fc.constant({ kind: 'rest', query: '' }),
+      );
+      const sockets = await Promise.all(
+        [0, 1, 2].map(async () => {
+          const socket = new WebSocket(`${limited.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+          const messages: { id?: string; type: string; payload?: any }[] = [];
+          socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString())));
+          await new Promise<void>((resolve) => socket.once('open', () => resolve()));
+          socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${limited.key}` } }));
+          while (!messages.some((m) => m.type === 'connection_ack')) await new Promise((r) => setTimeout(r, 5));
+          return { socket, messages };
+        }),
+      );
+      const started = Date.now();
+      const plan = fc.sample(fc.array(operation, { minLength: 60, maxLength: 60 }), { numRuns: 1, seed: 7 })[0]!;
+      let accepted = 0;
+      let limitedCount = 0;
+      let n = 0;
+      for (const step of plan) {
+        if (step.kind === 'rest') {
+          const status = (await restStats(limited.url, limited.key, id)).status;
+          expect(status === 200 || status === 429).toBe(true);
+          if (status === 200) accepted++;
+          else limitedCount++;
+          continue;
+        }
+        const { socket, messages } = sockets[n++ % sockets.length]!;
+        const opId = String(n);
+        socket.send(JSON.stringify({ type: 'subscribe', id: opId, payload: { query: step.query } }));
+        while (!messages.some((m) => m.id === opId && (m.type === 'error' || m.type === 'complete')))
+          await new Promise((r) => setTimeout(r, 2));
+        const error = messages.find((m) => m.id === opId && m.type === 'error');
+        const code = error?.payload?.[0]?.extensions?.code as string | undefined;
+        if (code === 'RATE_LIMITED') limitedCount++;
+        else accepted++; // spent the budget: answered (parse errors too, they ran through the gate)
+        expect(code === undefined || code === 'RATE_LIMITED' || code === 'GRAPHQL_PARSE_FAILED').toBe(true);
+      }
+      const seconds = (Date.now() - started) / 1000;
+      // The window allows 10 at once and 5 a second: what passed is within that, whatever the transport.
+      expect(accepted).toBeLessThanOrEqual(10 + Math.ceil(seconds + 2) * 5);
+      expect(limitedCount).toBeGreaterThan(0);
+      for (const { socket } of sockets) {
+        expect(socket.readyState).toBe(WebSocket.OPEN); // over budget, the socket stays open
+        socket.close();
+      }
+    } finally {
+      await limited.stop();
+    }
+  });
 });
