@@ -2,12 +2,14 @@
 import 'reflect-metadata';
 import { runAudienceBenchmark } from './audience.bench';
 import { runIngestBenchmark } from './ingest.bench';
+import { runIsolationBenchmark } from './isolation.bench';
 import { runLiveBenchmark } from './live.bench';
 import { runReadBenchmark } from './read.bench';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   audience: runAudienceBenchmark,
   ingest: runIngestBenchmark,
+  isolation: runIsolationBenchmark,
   live: runLiveBenchmark,
   read: runReadBenchmark,
 };

@@ -76,6 +76,17 @@ function socketAuthorization(
 }
 
 /**
+ * Backpressure for a socket over its key's budget: nothing more is read from it until the budget
+ * refills (at most 5 s), so a flooding client's messages wait in its own TCP buffers instead of
+ * costing the event loop a refusal each; the socket stays open and its messages are then read.
+ */
+function holdOff(socket: WebSocket, seconds: number): void {
+  if (socket.isPaused) return;
+  socket.pause();
+  setTimeout(() => socket.resume(), Math.min(seconds, 5) * 1000).unref();
+}
+
+/**
  * Parsed and validated documents by query text. Dashboards send the same few subscriptions
  * thousands of times: one shared AST each, instead of one per subscription, keeps memory per
  * subscription small. Bounded; cleared when full.
@@ -220,6 +231,7 @@ export function attachLiveServer(
         } catch (error) {
           const classified = classifyError(error);
           logClassified(deps.logger, 'live.operation_refused', classified);
+          if (classified.code === 'RATE_LIMITED') holdOff(ctx.extra.socket, classified.retryAfter ?? 1);
           return [new GraphQLError(classified.message, { extensions: { code: classified.graphqlCode } })];
         }
         const parsed = documents.get(payload.query);
