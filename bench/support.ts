@@ -58,6 +58,8 @@ export async function startGateway(
       PORT: '0',
       HOST: '127.0.0.1',
       RATE_LIMIT_RPS: '0',
+      // Benchmarks hold thousands of subscribers on one key: no per-key socket cap unless asked.
+      WS_MAX_SOCKETS_PER_KEY: '1000000',
       LOG_LEVEL: 'info',
       ...env,
     },
