@@ -117,16 +117,27 @@ function renderStats(s) {
   $('#campaign-meta').textContent =
     `${s.campaignStatus.toLowerCase()} · ${s.totalContacts} contacts · ${s.pendingCount} pending · updated ${new Date(s.updatedAt).toLocaleTimeString()}`;
   const total = s.totalContacts;
-  $('#funnel').replaceChildren(
-    bar('total', total, total, '', 'all'),
-    bar('sent', s.sentCount, total),
-    bar('delivered', s.deliveredCount, total),
-    bar('read', s.readCount, total),
-    bar('clicked', s.clickedCount, total),
-    bar('replied', s.repliedCount, total, 'replied'),
-    bar('failed', s.failedCount, total, 'failed'),
-    bar('pending', s.pendingCount, total, 'pending'),
-  );
+  const bars = [
+    ['total', total, '', 'all'],
+    ['sent', s.sentCount],
+    ['delivered', s.deliveredCount],
+    ['read', s.readCount],
+    ['clicked', s.clickedCount],
+    ['replied', s.repliedCount, 'replied'],
+    ['failed', s.failedCount, 'failed'],
+    ['pending', s.pendingCount, 'pending'],
+  ];
+  const funnel = $('#funnel');
+  if (funnel.children.length === bars.length) {
+    // Updated in place: a bar's button keeps the keyboard focus while the numbers move.
+    bars.forEach(([label, value], i) => {
+      const row = funnel.children[i];
+      row.querySelector('.fill').style.width = `${total ? (100 * value) / total : 0}%`;
+      row.querySelector('.value').textContent = String(value);
+    });
+  } else {
+    funnel.replaceChildren(...bars.map(([label, value, kind, filter]) => bar(label, value, total, kind, filter)));
+  }
   $('#rates').replaceChildren(
     ...[
       ['delivery', s.deliveryRate],
@@ -431,6 +442,7 @@ function openCampaign(id, item) {
   state.campaignId = id;
   state.timelineAt = 0;
   closeContacts();
+  $('#funnel').textContent = '';
   $('#links tbody').textContent = '';
   loadLinks(id);
   $('#pick').hidden = true;

@@ -286,15 +286,42 @@ describe('the dashboard in headless Chromium', () => {
     const firstUrl = (await urls.text()).split('\r\n')[1]!.split(',')[1]!;
     const visit = await fetch(`${t.url}${new URL(firstUrl).pathname}`, { redirect: 'manual' });
     expect(visit.status).toBe(302);
-    // A stats change (a contact newly read) makes the page re-read the links.
+    // A stats change (a contact newly read) makes the page re-read the links; the funnel moves in
+    // place, so a bar's button that has the keyboard focus keeps it.
+    await page.focus('#funnel [data-stat="clicked"] button');
+    expect(await page.textContent('#funnel [data-stat="read"] .value')).toBe('7');
     await postEvents(t.url, t.key, { type: 'message.read', campaign_id: id, contact: contacts[20], timestamp: at });
     await until(
       () => page.locator('#links tbody tr td').allTextContents(),
       (cells) => cells.join(' ') === 'https://example.com/audience 1',
       'links after a click',
     );
+    await until(
+      () => page.textContent('#funnel [data-stat="read"] .value'),
+      (v) => v === '8', // the 7 clicked (a click implies read) and this one
+      'read after the event',
+    );
+    expect(await page.getAttribute(':focus', 'data-filter')).toBe('clicked');
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-audience.png'), fullPage: true });
+
+    // An export refused (the workspace's 2 exports in flight): the reason is shown, nothing saved.
+    await page.route('**/contacts.csv?*', (route) =>
+      route.fulfill({
+        status: 429,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'rate_limited', message: 'Too many exports in flight' }),
+      }),
+    );
+    let downloads = 0;
+    page.on('download', () => downloads++);
+    await page.click('#audience-csv');
+    await until(
+      () => page.textContent('#audience-status'),
+      (s) => s === 'Too many exports in flight',
+      'refusal shown',
+    );
+    expect(downloads).toBe(0);
     await page.close();
   });
 });
