@@ -13,6 +13,8 @@ const state = {
   timelineMode: 'cumulative',
   timelinePoints: [],
   chart: null,
+  // the contacts listed under the funnel: the filter, the cursor of this page, and of the next
+  audience: null,
 };
 
 async function graphql(query, variables) {
@@ -83,11 +85,17 @@ async function loadCampaigns(reset) {
   $('#no-campaigns').hidden = $('#campaigns').children.length > 0;
 }
 
-function bar(label, value, total, kind) {
+/** A funnel bar; its name is a button that lists the contacts behind the count. */
+function bar(label, value, total, kind, filter) {
   const row = document.createElement('div');
   row.className = `bar ${kind || ''}`;
   row.dataset.stat = label;
-  const name = document.createElement('span');
+  const name = document.createElement('button');
+  name.type = 'button';
+  name.className = 'stat';
+  name.dataset.filter = filter || label;
+  name.title = `list the ${label} contacts`;
+  name.setAttribute('aria-pressed', String(Boolean(state.audience) && state.audience.filter === name.dataset.filter));
   name.textContent = label;
   const track = document.createElement('div');
   track.className = 'track';
@@ -109,15 +117,27 @@ function renderStats(s) {
   $('#campaign-meta').textContent =
     `${s.campaignStatus.toLowerCase()} · ${s.totalContacts} contacts · ${s.pendingCount} pending · updated ${new Date(s.updatedAt).toLocaleTimeString()}`;
   const total = s.totalContacts;
-  $('#funnel').replaceChildren(
-    bar('total', total, total),
-    bar('sent', s.sentCount, total),
-    bar('delivered', s.deliveredCount, total),
-    bar('read', s.readCount, total),
-    bar('clicked', s.clickedCount, total),
-    bar('replied', s.repliedCount, total, 'replied'),
-    bar('failed', s.failedCount, total, 'failed'),
-  );
+  const bars = [
+    ['total', total, '', 'all'],
+    ['sent', s.sentCount],
+    ['delivered', s.deliveredCount],
+    ['read', s.readCount],
+    ['clicked', s.clickedCount],
+    ['replied', s.repliedCount, 'replied'],
+    ['failed', s.failedCount, 'failed'],
+    ['pending', s.pendingCount, 'pending'],
+  ];
+  const funnel = $('#funnel');
+  if (funnel.children.length === bars.length) {
+    // Updated in place: a bar's button keeps the keyboard focus while the numbers move.
+    bars.forEach(([label, value], i) => {
+      const row = funnel.children[i];
+      row.querySelector('.fill').style.width = `${total ? (100 * value) / total : 0}%`;
+      row.querySelector('.value').textContent = String(value);
+    });
+  } else {
+    funnel.replaceChildren(...bars.map(([label, value, kind, filter]) => bar(label, value, total, kind, filter)));
+  }
   $('#rates').replaceChildren(
     ...[
       ['delivery', s.deliveryRate],
@@ -159,6 +179,7 @@ function refreshTimeline(id) {
       },
       () => {},
     );
+    loadLinks(id);
   }, wait);
 }
 
@@ -279,11 +300,151 @@ window.addEventListener('resize', () => {
   if (state.chart) state.chart.setSize({ width: Math.max(320, $('#timeline').clientWidth), height: 240 });
 });
 
+const LINKS = `query($id: ID!) { trackedLinks(campaignId: $id) { id url clicks } }`;
+
+/** The campaign's tracked links with their clicks (re-read with the timeline). */
+function loadLinks(id) {
+  graphql(LINKS, { id }).then(
+    (d) => {
+      if (state.campaignId !== id) return;
+      $('#links tbody').replaceChildren(
+        ...d.trackedLinks.map((link) => {
+          const row = document.createElement('tr');
+          row.dataset.id = link.id;
+          for (const value of [link.url, link.clicks]) {
+            const cell = document.createElement('td');
+            cell.textContent = String(value);
+            row.append(cell);
+          }
+          return row;
+        }),
+      );
+      $('#no-links').hidden = d.trackedLinks.length > 0;
+    },
+    () => {},
+  );
+}
+
+const CONTACTS = `query($id: ID!, $filter: ContactFilter!, $after: String) {
+  campaignContacts(campaignId: $id, filter: $filter, first: 50, after: $after) {
+    nodes { phone stage sentAt deliveredAt readAt clickedAt repliedAt failedAt failure { code title } }
+    pageInfo { hasNextPage endCursor } } }`;
+/** The time shown for a filter: when the contact first counted there (for `all`, at its stage). */
+const TIME_OF = {
+  sent: 'sentAt',
+  delivered: 'deliveredAt',
+  read: 'readAt',
+  clicked: 'clickedAt',
+  replied: 'repliedAt',
+  failed: 'failedAt',
+};
+const STAGE_TIME = {
+  SENT: 'sentAt',
+  DELIVERED: 'deliveredAt',
+  READ: 'readAt',
+  CLICKED: 'clickedAt',
+  REPLIED: 'repliedAt',
+  FAILED: 'failedAt',
+};
+
+/** One page (50) of the contacts behind a funnel count, by phone; `after` null for the first. */
+async function showContacts(filter, after) {
+  const id = state.campaignId;
+  state.audience = { filter, after, page: after ? state.audience.page + 1 : 1, next: null };
+  for (const b of document.querySelectorAll('#funnel button.stat'))
+    b.setAttribute('aria-pressed', String(b.dataset.filter === filter));
+  $('#audience').hidden = false;
+  $('#audience-title').textContent = `Contacts: ${filter}`;
+  $('#contacts-time').textContent = filter === 'pending' ? 'Time' : filter === 'all' ? 'Stage time' : `${filter} at`;
+  $('#audience-status').textContent = 'loading…';
+  try {
+    const data = await graphql(CONTACTS, { id, filter: filter.toUpperCase(), after });
+    if (state.campaignId !== id || !state.audience || state.audience.filter !== filter) return;
+    const { nodes, pageInfo } = data.campaignContacts;
+    $('#contacts tbody').replaceChildren(
+      ...nodes.map((c) => {
+        const row = document.createElement('tr');
+        const field = filter === 'all' ? STAGE_TIME[c.stage] : TIME_OF[filter];
+        const at = field && c[field] ? new Date(c[field]).toLocaleString() : '—';
+        const failure = c.failure ? `${c.failure.code} ${c.failure.title}` : '';
+        for (const value of [c.phone, c.stage.toLowerCase(), at, failure]) {
+          const cell = document.createElement('td');
+          cell.textContent = value;
+          row.append(cell);
+        }
+        return row;
+      }),
+    );
+    state.audience.next = pageInfo.hasNextPage ? pageInfo.endCursor : null;
+    $('#contacts-next').hidden = !pageInfo.hasNextPage;
+    $('#contacts-first').hidden = !after;
+    $('#audience-status').textContent =
+      nodes.length === 0 ? 'no contacts' : `page ${state.audience.page}: ${nodes.length} contacts`;
+  } catch (error) {
+    $('#audience-status').textContent = error.message;
+  }
+}
+
+/**
+ * The CSV of the listed filter. The export needs the key in a header, which a plain link cannot
+ * send: fetched with it, then saved from a blob: URL (a download, which the CSP does not govern).
+ */
+async function downloadCsv() {
+  if (!state.audience) return;
+  const { filter } = state.audience;
+  const id = state.campaignId;
+  $('#audience-status').textContent = 'preparing the CSV…';
+  try {
+    const response = await fetch(`/api/v1/campaigns/${id}/contacts.csv?filter=${encodeURIComponent(filter)}`, {
+      headers: { authorization: `Bearer ${state.key}` },
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.message || `export answered ${response.status}`);
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `campaign-${id}-${filter}.csv`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    $('#audience-status').textContent = 'CSV downloaded';
+  } catch (error) {
+    $('#audience-status').textContent = error.message;
+  }
+}
+
+$('#funnel').onclick = (event) => {
+  const button = event.target.closest('button.stat');
+  if (button) void showContacts(button.dataset.filter, null);
+};
+$('#contacts-next').onclick = () => {
+  if (state.audience && state.audience.next) void showContacts(state.audience.filter, state.audience.next);
+};
+$('#contacts-first').onclick = () => {
+  if (state.audience) void showContacts(state.audience.filter, null);
+};
+$('#audience-csv').onclick = () => void downloadCsv();
+$('#audience-close').onclick = () => closeContacts();
+
+function closeContacts() {
+  state.audience = null;
+  $('#audience').hidden = true;
+  $('#contacts tbody').textContent = '';
+  for (const b of document.querySelectorAll('#funnel button.stat')) b.setAttribute('aria-pressed', 'false');
+}
+
 function openCampaign(id, item) {
   for (const li of document.querySelectorAll('#campaigns li')) li.classList.toggle('active', li === item);
   if (state.socket) state.socket.close(1000);
   state.campaignId = id;
   state.timelineAt = 0;
+  closeContacts();
+  $('#funnel').textContent = '';
+  $('#links tbody').textContent = '';
+  loadLinks(id);
   $('#pick').hidden = true;
   $('#detail').hidden = false;
   state.socket = subscribe(

@@ -99,6 +99,7 @@ export interface App {
     hub: CampaignStatsHub;
     listener: StatsListener;
     whatsAppNumbers: WhatsAppNumbersService;
+    trackedLinks: TrackedLinksService;
   };
 }
 
@@ -201,7 +202,17 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
     });
   };
   return {
-    services: { campaigns, keys, dispatcherEvents, whatsapp, pipeline, hub, listener, whatsAppNumbers },
+    services: {
+      campaigns,
+      keys,
+      dispatcherEvents,
+      whatsapp,
+      pipeline,
+      hub,
+      listener,
+      whatsAppNumbers,
+      trackedLinks: links,
+    },
     get draining() {
       return draining;
     },

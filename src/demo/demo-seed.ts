@@ -10,9 +10,12 @@ export const DEMO_CAMPAIGN_ID = '507f1f77bcf86cd799439060';
 /** The business number of the README and docs/webhooks.md examples: the demo workspace's. */
 export const DEMO_PHONE_NUMBER_ID = '106540352242922';
 
+/** The URL of the demo campaign's tracked link (its URL button): the one the README's examples show. */
+export const DEMO_LINK_URL = 'https://example.com/summer-sale';
+
 /**
  * On the very first start (no workspace yet): a `demo` workspace, a key for it, and the reference
- * campaign fed its events, and the example WhatsApp number bound to it, so a newcomer has
+ * campaign fed its events with a tracked link for its URL button, and the example WhatsApp number bound to it, so a newcomer has
  * something to query at once and the signed webhook example of the docs works as written.
  */
 export async function seedDemoOnFirstStart(
@@ -34,6 +37,9 @@ export async function seedDemoOnFirstStart(
   const parsed = parseDispatcherEvents({ events: events.map((e) => ({ ...e, campaign_id: campaign.id })) }, new Date());
   await app.services.dispatcherEvents.ingest(workspaceId, parsed);
   await app.services.campaigns.move(workspaceId, campaign.id, 'completed');
+  // The URL button's tracked link: the reference clicks are seeded as events above (their numbers
+  // are the reference example's), so the link itself starts with no clicks of its own.
+  await app.services.trackedLinks.create(workspaceId, campaign.id, DEMO_LINK_URL);
   logger.info('demo.seeded', { workspace: 'demo', campaignId: campaign.id });
   return { key, campaignId: campaign.id };
 }

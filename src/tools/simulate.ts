@@ -1,6 +1,7 @@
 // npm run simulate -- [--contacts 2000] [--rate 200] [--target URL] [--key KEY] [--phone-number-id ID]
 // Creates a campaign through the public API and drives a realistic rollout through the dispatcher
-// events endpoint and the signed WhatsApp webhook, then prints the final REST stats.
+// events endpoint and the signed WhatsApp webhook, with URL-button taps through a tracked link's
+// redirect (/r/{token}), then prints the final REST stats.
 import 'reflect-metadata';
 import { randomInt } from 'node:crypto';
 import { ApiKeysService } from '../auth/api-keys.service';
@@ -50,7 +51,7 @@ async function makeLocalKey(): Promise<{ key: string; workspace: string }> {
 }
 
 type Step = {
-  kind: 'register' | 'status' | 'inbound';
+  kind: 'register' | 'status' | 'inbound' | 'link';
   contact: number;
   status?: string;
   type?: string;
@@ -77,6 +78,7 @@ function plan(contacts: number): Step[] {
     if (!read) continue;
     steps.push({ kind: 'status', contact: c, status: 'read' });
     if (randomInt(100) < 15) steps.push({ kind: 'inbound', contact: c, type: 'button' });
+    if (randomInt(100) < 20) steps.push({ kind: 'link', contact: c }); // the URL button: no webhook, a redirect
     if (randomInt(100) < 4) steps.push({ kind: 'inbound', contact: c, type: 'text' });
   }
   // Out of order within a window, and 5% delivered twice.
@@ -148,6 +150,38 @@ async function main(args: string[]): Promise<void> {
     })\n`,
   );
 
+  // The URL button's tracked link, and each contact's URL from urls.csv (the path only: the URLs
+  // are under PUBLIC_URL, which need not be the address this simulator reaches the gateway at).
+  const linked = await post(
+    '/graphql',
+    JSON.stringify({
+      query: 'mutation($c: ID!, $u: String!) { createTrackedLink(campaignId: $c, url: $u) { id } }',
+      variables: { c: campaignId, u: 'https://example.com/summer-sale' },
+    }),
+  );
+  const linkedBody = (await linked.json()) as { data?: { createTrackedLink: { id: string } }; errors?: unknown[] };
+  if (!linkedBody.data) throw new Error(`createTrackedLink failed: ${JSON.stringify(linkedBody.errors)}`);
+  const linkId = linkedBody.data.createTrackedLink.id;
+  const urlsAnswer = await fetch(`${target}/api/v1/campaigns/${campaignId}/links/${linkId}/urls.csv`, { headers });
+  if (!urlsAnswer.ok) throw new Error(`urls.csv answered ${urlsAnswer.status}`);
+  const linkPaths = new Map<string, string>();
+  for (const line of (await urlsAnswer.text()).split('\r\n').slice(1)) {
+    const [phone, url] = line.split(',');
+    if (phone && url) linkPaths.set(phone, new URL(url).pathname);
+  }
+  process.stderr.write(`tracked link ${linkId} for https://example.com/summer-sale: its taps go through /r/\n`);
+  /** A contact's tap on the URL button: its tracked URL, followed as a phone's browser would (one redirect). */
+  const tap = async (c: number) => {
+    const path = linkPaths.get(phones[c]!);
+    if (!path) return;
+    for (let attempt = 0; ; attempt++) {
+      const r = await fetch(`${target}${path}`, { redirect: 'manual' });
+      await r.body?.cancel();
+      if (r.status === 302 || attempt >= 5 || r.status < 500) return;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+    }
+  };
+
   const wamid = (c: number) => `wamid.sim.${campaignId}.${c}`;
   let webhookWorks = Boolean(secret);
   if (!webhookWorks)
@@ -159,7 +193,8 @@ async function main(args: string[]): Promise<void> {
     const batch = steps.slice(i, i + chunk);
     const now = Math.floor(Date.now() / 1000);
     const registrations = batch.filter((s) => s.kind === 'register');
-    const rest = batch.filter((s) => s.kind !== 'register');
+    const taps = batch.filter((s) => s.kind === 'link');
+    const rest = batch.filter((s) => s.kind !== 'register' && s.kind !== 'link');
     if (registrations.length > 0) {
       const events = registrations.map((s) => ({
         type: 'message.sent',
@@ -169,6 +204,7 @@ async function main(args: string[]): Promise<void> {
       }));
       await post('/api/v1/events', JSON.stringify({ events }));
     }
+    await Promise.all(taps.map((s) => tap(s.contact)));
     if (rest.length > 0 && webhookWorks) {
       const statuses = rest
         .filter((s) => s.kind === 'status')

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
@@ -171,6 +171,157 @@ describe('the dashboard in headless Chromium', () => {
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('lists the contacts behind a funnel bar, pages them, downloads their CSV, and shows the tracked links', async () => {
+    // 60 sent (more than a page of 50), 7 of them clicked, 2 failed among the other contacts.
+    const contacts = phones(70);
+    const { id } = await t.app.services.campaigns.create(t.workspaceId, { name: 'Audience Blast', contacts });
+    const at = '2026-06-15T10:05:00Z';
+    const events: Record<string, unknown>[] = [
+      ...contacts.slice(0, 60).map((contact) => ({ type: 'message.sent', campaign_id: id, contact, timestamp: at })),
+      ...contacts
+        .slice(0, 7)
+        .map((contact) => ({ type: 'message.clicked', campaign_id: id, contact, timestamp: '2026-06-15T10:09:00Z' })),
+      ...contacts.slice(60, 62).map((contact) => ({
+        type: 'message.failed',
+        campaign_id: id,
+        contact,
+        timestamp: at,
+        error: { code: 131026, title: 'Message undeliverable' },
+      })),
+    ];
+    expect((await postEvents(t.url, t.key, { events })).status).toBe(200);
+    const link = await t.app.services.trackedLinks.create(t.workspaceId, id, 'https://example.com/audience');
+
+    const page = await browser.newPage({ acceptDownloads: true });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text()); // a CSP refusal is reported here
+    });
+    await page.goto(t.url);
+    await page.fill('#api-key', t.key);
+    await page.click('#connect');
+    await page.click(`#campaigns li[data-id="${id}"]`);
+    await until(
+      () => page.textContent('#funnel [data-stat="clicked"] .value'),
+      (v) => v === '7',
+      'clicked count',
+    );
+    const rows = page.locator('#contacts tbody tr');
+    const rowCount = (n: number) =>
+      until(
+        () => rows.count(),
+        (c) => c === n,
+        'rows',
+      );
+
+    // The clicked bar: exactly the 7 clicked contacts, by phone, with their click time; no next page.
+    const clicked = page.locator('#funnel [data-stat="clicked"] button');
+    expect(await clicked.evaluate((b) => b.tagName)).toBe('BUTTON');
+    await clicked.click();
+    await rowCount(7);
+    expect(await page.locator('#contacts tbody tr td:first-child').allTextContents()).toEqual(contacts.slice(0, 7));
+    expect(await page.textContent('#contacts-time')).toBe('clicked at');
+    expect((await page.locator('#contacts tbody tr td:nth-child(3)').allTextContents()).every((t) => t !== '—')).toBe(
+      true,
+    );
+    expect(await page.isVisible('#contacts-next')).toBe(false);
+    expect(await clicked.getAttribute('aria-pressed')).toBe('true');
+    expect(await page.locator('#contacts thead th').allTextContents()).toEqual([
+      'Phone',
+      'Stage',
+      'clicked at',
+      'Failure',
+    ]);
+
+    // Its CSV, fetched with the key and saved: the header row and one record per contact.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audience-csv')]);
+    expect(download.suggestedFilename()).toBe(`campaign-${id}-clicked.csv`);
+    const csv = readFileSync(await download.path(), 'utf8');
+    const lines = csv.split('\r\n').filter((l) => l !== '');
+    expect(lines[0]).toBe(
+      'phone,stage,sent_at,delivered_at,read_at,clicked_at,replied_at,failed_at,failure_code,failure_title',
+    );
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(contacts.slice(0, 7));
+    await until(
+      () => page.textContent('#audience-status'),
+      (s) => s === 'CSV downloaded',
+      'download status',
+    );
+
+    // The failed bar: the 2 failed contacts with their reason.
+    await page.click('#funnel [data-stat="failed"] button');
+    await rowCount(2);
+    expect(await page.locator('#contacts tbody tr td:nth-child(4)').allTextContents()).toEqual([
+      '131026 Message undeliverable',
+      '131026 Message undeliverable',
+    ]);
+
+    // The sent bar: 60 contacts, a first page of 50 and a next page of the other 10.
+    await page.click('#funnel [data-stat="sent"] button');
+    await rowCount(50);
+    expect(await page.isVisible('#contacts-next')).toBe(true);
+    await page.click('#contacts-next');
+    await rowCount(10);
+    expect(await page.locator('#contacts tbody tr td:first-child').allTextContents()).toEqual(contacts.slice(50, 60));
+    expect(await page.isVisible('#contacts-next')).toBe(false);
+    const [sentCsv] = await Promise.all([page.waitForEvent('download'), page.click('#audience-csv')]);
+    const sentLines = readFileSync(await sentCsv.path(), 'utf8')
+      .split('\r\n')
+      .filter((l) => l !== '');
+    expect(sentLines).toHaveLength(61); // the header and all 60, not just the page shown
+
+    // The tracked links with their clicks: none, then one after a visit to a contact's URL.
+    await until(
+      () => page.locator('#links tbody tr td').allTextContents(),
+      (cells) => cells.join(' ') === 'https://example.com/audience 0',
+      'links',
+    );
+    const urls = await fetch(`${t.url}/api/v1/campaigns/${id}/links/${link.id}/urls.csv`, {
+      headers: { authorization: `Bearer ${t.key}` },
+    });
+    const firstUrl = (await urls.text()).split('\r\n')[1]!.split(',')[1]!;
+    const visit = await fetch(`${t.url}${new URL(firstUrl).pathname}`, { redirect: 'manual' });
+    expect(visit.status).toBe(302);
+    // A stats change (a contact newly read) makes the page re-read the links; the funnel moves in
+    // place, so a bar's button that has the keyboard focus keeps it.
+    await page.focus('#funnel [data-stat="clicked"] button');
+    expect(await page.textContent('#funnel [data-stat="read"] .value')).toBe('7');
+    await postEvents(t.url, t.key, { type: 'message.read', campaign_id: id, contact: contacts[20], timestamp: at });
+    await until(
+      () => page.locator('#links tbody tr td').allTextContents(),
+      (cells) => cells.join(' ') === 'https://example.com/audience 1',
+      'links after a click',
+    );
+    await until(
+      () => page.textContent('#funnel [data-stat="read"] .value'),
+      (v) => v === '8', // the 7 clicked (a click implies read) and this one
+      'read after the event',
+    );
+    expect(await page.getAttribute(':focus', 'data-filter')).toBe('clicked');
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-audience.png'), fullPage: true });
+
+    // An export refused (the workspace's 2 exports in flight): the reason is shown, nothing saved.
+    await page.route('**/contacts.csv?*', (route) =>
+      route.fulfill({
+        status: 429,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'rate_limited', message: 'Too many exports in flight' }),
+      }),
+    );
+    let downloads = 0;
+    page.on('download', () => downloads++);
+    await page.click('#audience-csv');
+    await until(
+      () => page.textContent('#audience-status'),
+      (s) => s === 'Too many exports in flight',
+      'refusal shown',
+    );
+    expect(downloads).toBe(0);
     await page.close();
   });
 });

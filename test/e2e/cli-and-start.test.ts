@@ -98,6 +98,18 @@ describe('the API key CLI', () => {
     expect(parked).toBe(0); // late registrations picked up everything parked
     const { stored, recounted } = await storedAndRecounted(t.db, stats.campaign_id);
     expect(stored).toEqual(recounted);
+    // The URL-button taps went through the tracked link's redirect: the link counts them, and
+    // every contact it counts is counted clicked in the stats too.
+    expect(simulated.stderr).toMatch(/tracked link [0-9a-f]{24} for https:\/\/example\.com\/summer-sale/);
+    const links = await gql(t.url, t.key, 'query($c: ID!) { trackedLinks(campaignId: $c) { url clicks } }', {
+      c: stats.campaign_id,
+    });
+    expect(links.body.data.trackedLinks).toEqual([
+      { url: 'https://example.com/summer-sale', clicks: expect.any(Number) },
+    ]);
+    const linkClicks: number = links.body.data.trackedLinks[0].clicks;
+    expect(linkClicks).toBeGreaterThan(0);
+    expect(stats.clicked_count).toBeGreaterThanOrEqual(linkClicks);
   });
 
   it('simulate with no --key makes one in the demo workspace and prints it, so the demo key sees the campaign too', async () => {

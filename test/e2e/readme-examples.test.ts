@@ -10,11 +10,12 @@ import { Kind, parse } from 'graphql';
 import type { OperationDefinitionNode } from 'graphql';
 import type { App } from '../../src/app';
 import { buildApp } from '../../src/app';
-import { DEMO_CAMPAIGN_ID, seedDemoOnFirstStart } from '../../src/demo/demo-seed';
+import { DEMO_CAMPAIGN_ID, DEMO_LINK_URL, seedDemoOnFirstStart } from '../../src/demo/demo-seed';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { WorkspaceStore } from '../../src/store/workspace.store';
 import { openTestDatabase } from '../support/database';
+import { gql } from '../support/http';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -85,6 +86,11 @@ describe('the README examples, as pasted', () => {
     const demo = await seedDemoOnFirstStart(app, new WorkspaceStore(database.db), logger);
     key = demo!.key;
     expect(demo!.campaignId).toBe(DEMO_CAMPAIGN_ID);
+    // The demo's URL button has its tracked link; the reference clicks are seeded as events, not through it.
+    const links = await gql(url, key, 'query($c: ID!) { trackedLinks(campaignId: $c) { url clicks } }', {
+      c: DEMO_CAMPAIGN_ID,
+    });
+    expect(links.body.data.trackedLinks).toEqual([{ url: DEMO_LINK_URL, clicks: 0 }]);
     close = async () => {
       await app.stop();
       await database.close();
