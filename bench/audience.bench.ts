@@ -12,13 +12,15 @@ import { DeliveryPipeline } from '../src/ingest/delivery-pipeline';
 import { createLogger } from '../src/logger';
 import { CampaignContactsStore } from '../src/store/campaign-contacts.store';
 import type { ContactFilterName } from '../src/store/campaign-contacts.store';
-import { ContactsExportStore } from '../src/store/contacts-export.store';
+import { ContactsExportStore, contactsExportSql } from '../src/store/contacts-export.store';
 import { openDatabase } from '../src/store/data-source';
 import { DeliveryStore } from '../src/store/delivery.store';
 import { PostgresChangeFeed } from '../src/store/change-feed';
 import { TrackedLinksStore } from '../src/store/tracked-links.store';
 import { RECOUNT_COLUMNS } from '../src/store/lattice.sql';
 import { COUNTER_NAMES } from '../src/domain/delivery-lattice';
+import { Client } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import type { Figure } from './support';
 import { benchDatabase, report } from './support';
 
@@ -138,20 +140,26 @@ export async function runAudienceBenchmark(): Promise<void> {
     const second = await exportOnce();
     const exportS = second.seconds;
     const bytes = second.bytes;
+    // The baseline: a bare COPY of the same SELECT to STDOUT through the same driver (pg).
+    const copyClient = new Client({ connectionString: database.url });
+    await copyClient.connect();
     const t1 = performance.now();
-    const bare: unknown[] = await db.query(`SELECT * FROM campaign_contacts WHERE campaign_id = $1 ORDER BY phone`, [
-      big,
-    ]);
+    let copied = 0;
+    const copySql = contactsExportSql('all').replace('$1', `'${big}'`);
+    for await (const chunk of copyClient.query(copyTo(`COPY (${copySql}) TO STDOUT`)) as AsyncIterable<Buffer>) {
+      for (const byte of chunk) if (byte === 10) copied++;
+    }
     const bareS = (performance.now() - t1) / 1000;
+    await copyClient.end();
     figures.push({
       name: `CSV export, ${BIG} contacts (${Math.round(bytes / 1e6)} MB)`,
       value: BIG / exportS,
       unit: 'rows/s',
-      baseline: 'bare SELECT of the rows, read whole (no COPY: pg-copy-streams is not installed)',
-      baselineValue: bare.length / bareS,
-      ratio: BIG / exportS / (bare.length / bareS),
+      baseline: 'bare COPY (same SELECT) TO STDOUT, same driver',
+      baselineValue: copied / bareS,
+      ratio: BIG / exportS / (copied / bareS),
       target: '>= 0.5x',
-      met: BIG / exportS / (bare.length / bareS) >= 0.5,
+      met: BIG / exportS / (copied / bareS) >= 0.5,
     });
     figures.push({
       name: 'RSS growth during the export (a running gateway: the second export)',

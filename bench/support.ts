@@ -60,6 +60,8 @@ export async function startGateway(
       RATE_LIMIT_RPS: '0',
       // Benchmarks hold thousands of subscribers on one key: no per-key socket cap unless asked.
       WS_MAX_SOCKETS_PER_KEY: '1000000',
+      // ... nor a connection cap below what the live benchmark holds (10,000 sockets and its HTTP).
+      MAX_CONNECTIONS: '100000',
       LOG_LEVEL: 'info',
       ...env,
     },
