@@ -230,7 +230,7 @@ export async function buildApp(config: AppConfig, db: DataSource, logger: Logger
         publicUrl: () => config.publicUrl ?? boundUrl,
         limits: gate.limits,
       });
-      registerGraphQL(http, apollo, gate, campaigns, logger);
+      registerGraphQL(http, apollo, gate, campaigns);
       await registerDispatcherEvents(http, dispatcherEvents, metrics.ingest);
       await registerWhatsAppWebhook(http, config, whatsapp, metrics);
       registerOperations(http, { db, metrics, draining: () => draining });

@@ -63,7 +63,18 @@ export class ApiKeysService {
    */
   async authenticate(key: string | null, beforeLookup?: () => Promise<void>): Promise<Principal | null> {
     if (!key || !isApiKeyShape(key)) return null;
-    const hash = hashApiKey(key);
+    return this.principalOf(hashApiKey(key), beforeLookup);
+  }
+
+  /**
+   * Whether a principal's key is still live (cached like every lookup, so a revocation shows within
+   * the cache time): what an open socket re-checks, by the hash it holds, never the key itself.
+   */
+  async isLive(principal: Principal): Promise<boolean> {
+    return (await this.principalOf(principal.keyHash)) !== null;
+  }
+
+  private async principalOf(hash: string, beforeLookup?: () => Promise<void>): Promise<Principal | null> {
     let workspaceId = this.cache.get(hash);
     if (workspaceId === undefined) {
       await beforeLookup?.();

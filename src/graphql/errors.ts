@@ -128,17 +128,17 @@ export function logClassified(logger: Logger, event: string, classified: Classif
   }
 }
 
-/** A domain error as a GraphQL error (used where an error must be thrown before execution). */
-export function toGraphQLError(error: DomainError): GraphQLError {
+/** Any error as the GraphQL error the table makes of it (for errors thrown before execution). */
+export function toGraphQLError(error: unknown): GraphQLError {
   const classified = classifyError(error);
   const headers = new Map<string, string>();
   if (classified.retryAfter !== undefined) headers.set('retry-after', String(classified.retryAfter));
   if (classified.status === 401) headers.set('www-authenticate', 'Bearer');
-  return new GraphQLError(error.message, {
-    originalError: error,
+  return new GraphQLError(classified.message, {
+    ...(error instanceof Error ? { originalError: error } : {}),
     extensions: {
       code: classified.graphqlCode,
-      ...(error.details ? { details: error.details } : {}),
+      ...(classified.details ? { details: classified.details } : {}),
       http: { status: classified.status, ...(headers.size > 0 ? { headers } : {}) },
     },
   });

@@ -5,6 +5,26 @@ import { badInput } from '../domain/errors';
 import { findUnstorableText, isStorableText } from '../domain/input-rules';
 import { toGraphQLError } from './errors';
 
+// Both transports reuse one parsed document per query text (Apollo's document store, the socket
+// server's cache): its literals are judged once, the variables on every operation.
+const literalsJudged = new WeakMap<DocumentNode, boolean>();
+
+function literalsStorable(document: DocumentNode): boolean {
+  let storable = literalsJudged.get(document);
+  if (storable === undefined) {
+    storable = true;
+    visit(document, {
+      StringValue(node) {
+        if (isStorableText(node.value)) return undefined;
+        storable = false;
+        return BREAK;
+      },
+    });
+    literalsJudged.set(document, storable);
+  }
+  return storable;
+}
+
 /**
  * BAD_USER_INPUT when an operation's string literals or variables hold text the database cannot
  * store (docs/errors.md), before anything runs; null when the input is fine. Used by GraphQL over
@@ -14,14 +34,7 @@ export function unstorableInputError(
   document: DocumentNode,
   variables: Record<string, unknown> | null | undefined,
 ): GraphQLError | null {
-  let where: string | null = null;
-  visit(document, {
-    StringValue(node) {
-      if (isStorableText(node.value)) return undefined;
-      where = 'a string in the document';
-      return BREAK;
-    },
-  });
+  let where = literalsStorable(document) ? null : 'a string in the document';
   where ??= variables ? findUnstorableText(variables, '$') : null;
   if (!where) return null;
   const what = where.includes('nested deeper') ? where : `${where} must not contain U+0000 or a lone surrogate`;

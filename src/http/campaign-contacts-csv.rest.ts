@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ContactsExportService } from '../campaigns/contacts-export.service';
 import { badInput } from '../domain/errors';
 import type { ContactFilterName } from '../store/campaign-contacts.store';
-import { CONTACT_FILTERS } from './campaign-contacts.rest';
+import { FILTER_PARAMETER } from './campaign-contacts.rest';
 import { CAMPAIGN_ID_PARAMS, KEYED_ERRORS, errorResponses } from './schemas';
 
 /** `GET /api/v1/campaigns/{campaign_id}/contacts.csv`: the drill-down's contacts as a CSV download. */
@@ -22,11 +22,7 @@ export function registerContactsCsv(app: FastifyInstance, exports: ContactsExpor
           type: 'object',
           additionalProperties: false,
           properties: {
-            filter: {
-              type: 'string',
-              pattern: `^(${CONTACT_FILTERS.join('|')})$`,
-              description: 'the stats field whose contacts to export (default `all`)',
-            },
+            filter: FILTER_PARAMETER,
           },
         },
         response: {

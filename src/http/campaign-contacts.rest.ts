@@ -86,6 +86,13 @@ export const CONTACTS_RESPONSE_SCHEMA = {
   },
 } as const;
 
+/** The `filter` query parameter of the contacts list and its CSV export. */
+export const FILTER_PARAMETER = {
+  type: 'string',
+  pattern: `^(${CONTACT_FILTERS.join('|')})$`,
+  description: 'the stats field whose contacts to list (default `all`; `pending`: no outcome yet)',
+} as const;
+
 /** `GET /api/v1/campaigns/{campaign_id}/contacts` as a thin adapter over the `campaignContacts` query. */
 export class CampaignContactsRest {
   private readonly operation: RestOperation<{
@@ -149,11 +156,7 @@ export class CampaignContactsRest {
             type: 'object',
             additionalProperties: false,
             properties: {
-              filter: {
-                type: 'string',
-                pattern: `^(${CONTACT_FILTERS.join('|')})$`,
-                description: 'the stats field whose contacts to list (default `all`; `pending`: no outcome yet)',
-              },
+              filter: FILTER_PARAMETER,
               limit: {
                 type: 'string',
                 pattern: '^[0-9]{1,3}$',

@@ -9,7 +9,6 @@ import type { Principal } from '../auth/api-keys.service';
 import type { Gate } from '../auth/gate';
 import type { ClientAddress } from './client-address';
 import type { CampaignsService } from '../campaigns/campaigns.service';
-import { bearerToken } from '../domain/api-key';
 import { MAX_TOKENS } from '../graphql/armor';
 import { createContext } from '../graphql/context';
 import { classifyError, formatGraphQLError, logClassified } from '../graphql/errors';
@@ -35,7 +34,7 @@ export interface LiveServerOptions {
 }
 
 // A type alias, not an interface: graphql-ws wants an index-signature-compatible record.
-type SocketExtra = { principal?: Principal; authorization?: string };
+type SocketExtra = { principal?: Principal };
 
 const SERVER_ONLY = new Set(['next', 'error', 'connection_ack']);
 
@@ -61,8 +60,6 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
     extensions: { ...error.extensions, code },
   });
 }
-
-const keyFromAuthorization = (authorization: string | undefined): string | null => bearerToken(authorization);
 
 /** The `Authorization` of a socket: the `connection_init` payload's (any letter case), else the upgrade request's header. */
 function socketAuthorization(
@@ -143,7 +140,8 @@ export function attachLiveServer(
 ): { dispose(): Promise<void>; closeForRestart(): void; readonly sockets: number } {
   const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 50;
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxPayload ?? 65536 });
-  const keyOf = new Map<WebSocket, string>();
+  // Per acknowledged socket: whose key it runs under (its hash only: the key itself is not kept).
+  const principalOf = new Map<WebSocket, Principal>();
   const maxSocketsPerKey = options.maxSocketsPerKey ?? 100;
   // Acknowledged sockets per key hash, on this instance.
   const socketsOfKey = new Map<string, number>();
@@ -197,11 +195,10 @@ export function attachLiveServer(
         }
         socketsOfKey.set(principal.keyHash, held + 1);
         ctx.extra.principal = principal;
-        ctx.extra.authorization = authorization;
-        keyOf.set(socket, authorization!);
+        principalOf.set(socket, principal);
         activity.set(socket, { subscriptions: ctx.subscriptions, idleSince: Date.now() });
         socket.once('close', () => {
-          keyOf.delete(socket);
+          principalOf.delete(socket);
           activity.delete(socket);
           const left = (socketsOfKey.get(principal.keyHash) ?? 1) - 1;
           if (left > 0) socketsOfKey.set(principal.keyHash, left);
@@ -223,7 +220,7 @@ export function attachLiveServer(
         // A failure here (the key's lookup or its budget, e.g. the database or Redis away) is the
         // operation's error, classified like any other: the socket stays open.
         try {
-          if (!(await deps.gate.keys.authenticate(keyFromAuthorization(ctx.extra.authorization)))) {
+          if (!(await deps.gate.keys.isLive(principal))) {
             ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden');
             return [new GraphQLError('API key revoked', { extensions: { code: 'UNAUTHENTICATED' } })];
           }
@@ -264,10 +261,10 @@ export function attachLiveServer(
         else if (state.idleSince === null) state.idleSince = now;
         else if (now - state.idleSince >= idleTimeoutMs) socket.close(1000, 'Idle');
       }
-      for (const [socket, key] of keyOf) {
-        deps.gate.keys.authenticate(keyFromAuthorization(key)).then(
-          (principal) => {
-            if (!principal) socket.close(CloseCode.Forbidden, 'Forbidden');
+      for (const [socket, principal] of principalOf) {
+        deps.gate.keys.isLive(principal).then(
+          (live) => {
+            if (!live) socket.close(CloseCode.Forbidden, 'Forbidden');
           },
           (error: unknown) => deps.logger.warn('live.revalidate_failed', { error }),
         );

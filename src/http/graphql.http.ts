@@ -3,12 +3,9 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Gate } from '../auth/gate';
 import type { CampaignsService } from '../campaigns/campaigns.service';
-import { DomainError } from '../domain/errors';
 import type { GraphQLContext } from '../graphql/context';
 import { createContext } from '../graphql/context';
-import { GraphQLError } from 'graphql';
-import { classifyError, logClassified, toGraphQLError } from '../graphql/errors';
-import type { Logger } from '../logger';
+import { toGraphQLError } from '../graphql/errors';
 
 /** Largest GraphQL request body: room for a 100,000-contact createCampaign. @default 4 MiB */
 export const GRAPHQL_BODY_LIMIT = 4 * 1024 * 1024;
@@ -50,25 +47,14 @@ export function registerGraphQL(
   apollo: ApolloServer<GraphQLContext>,
   gate: Gate,
   campaigns: CampaignsService,
-  logger: Logger,
 ): void {
   const context = async (request: FastifyRequest): Promise<GraphQLContext> => {
     try {
       return createContext(await gate.admit(request.headers.authorization, request.ip, true), campaigns);
     } catch (error) {
-      // Before execution, Apollo would answer 500 with the raw message: give it the table's answer.
-      const classified = classifyError(error);
-      if (error instanceof DomainError) throw toGraphQLError(error);
-      logClassified(logger, 'graphql.context_failed', classified);
-      throw new GraphQLError(classified.message, {
-        extensions: {
-          code: classified.graphqlCode,
-          http: {
-            status: classified.status,
-            ...(classified.retryAfter ? { headers: new Map([['retry-after', String(classified.retryAfter)]]) } : {}),
-          },
-        },
-      });
+      // Before execution Apollo would answer 500 with the raw message: the table's answer instead
+      // (its formatError logs it once, at the table's level).
+      throw toGraphQLError(error);
     }
   };
   const handler = fastifyApolloHandler(apollo, { context });
