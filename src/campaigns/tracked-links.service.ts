@@ -123,7 +123,7 @@ export class TrackedLinksService {
     try {
       await Promise.all([
         this.submitClick({ contactId: parts.contactId, campaignId: link.campaignId }, at),
-        this.recorder.record({ linkId: link.id, contactId: parts.contactId, at }),
+        this.recorder.record({ campaignId: link.campaignId, linkId: link.id, contactId: parts.contactId, at }),
       ]);
       return { kind: 'counted', url: link.url };
     } catch (error) {

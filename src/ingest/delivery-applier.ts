@@ -31,15 +31,18 @@ export async function applyResolvedFacts(
     if (entry) entry.facts.push(fact);
     else byContact.set(contact.contactId, { campaignId: contact.campaignId, facts: [fact] });
   }
-  const before = await store.lockContacts(tx, [...byContact.keys()]);
-  const changedStates = new Map<string, ContactState>();
+  const before = await store.lockContacts(
+    tx,
+    [...byContact].map(([contactId, { campaignId }]) => ({ contactId, campaignId })),
+  );
+  const changedStates = new Map<string, { campaignId: string; state: ContactState }>();
   const changes = new Map<string, CampaignChange>();
   for (const [contactId, { campaignId, facts: contactFacts }] of byContact) {
     const prior = before.get(contactId);
     if (!prior) continue; // cannot happen: contacts are never deleted while their campaign exists
     const after = contactFacts.reduce(joinFact, prior);
     if (sameContactState(prior, after)) continue;
-    changedStates.set(contactId, after);
+    changedStates.set(contactId, { campaignId, state: after });
     const change = contactChange(prior, after);
     if (isZeroDelta(change.counters) && change.failureReasons.size === 0) continue;
     let campaign = changes.get(campaignId);

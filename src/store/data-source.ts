@@ -7,6 +7,7 @@ import { LatticeFunctions1764489600000 } from './migrations/1764489600000-Lattic
 import { TrackedLinks1764576000000 } from './migrations/1764576000000-TrackedLinks';
 import { ContactFilterIndex1764576000001 } from './migrations/1764576000001-ContactFilterIndex';
 import { WorkspaceNumbersAndMessageIds1764576000002 } from './migrations/1764576000002-WorkspaceNumbersAndMessageIds';
+import { DistributableByCampaign1764662400000 } from './migrations/1764662400000-DistributableByCampaign';
 
 /** Every migration, in order. A new one is appended here in the commit that needs it. */
 export const MIGRATIONS = [
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   TrackedLinks1764576000000,
   ContactFilterIndex1764576000001,
   WorkspaceNumbersAndMessageIds1764576000002,
+  DistributableByCampaign1764662400000,
 ];
 
 /**

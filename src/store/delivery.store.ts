@@ -280,12 +280,14 @@ export class DeliveryStore {
    * Reads and locks contacts, in id order so that concurrent batches cannot deadlock, until the
    * transaction ends: no concurrent batch can change them between this read and the write back.
    */
-  async lockContacts(tx: Queryable, contactIds: readonly string[]): Promise<Map<string, ContactState>> {
+  async lockContacts(tx: Queryable, contacts: readonly ContactRef[]): Promise<Map<string, ContactState>> {
     const rows: ContactRow[] = await tx.query(
-      `SELECT id, campaign_id, flags, ${KINDS.map((k) => TIME_COLUMNS[k]).join(', ')},
-              failure_code, failure_title, failure_at
-       FROM campaign_contacts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
-      [contactIds],
+      `SELECT c.id, c.campaign_id, c.flags, ${KINDS.map((k) => `c.${TIME_COLUMNS[k]}`).join(', ')},
+              c.failure_code, c.failure_title, c.failure_at
+       FROM unnest($1::char(24)[], $2::bigint[]) AS k(campaign_id, id)
+       JOIN campaign_contacts c ON c.campaign_id = k.campaign_id AND c.id = k.id
+       ORDER BY c.id FOR UPDATE OF c`,
+      [contacts.map((c) => c.campaignId), contacts.map((c) => c.contactId)],
     );
     return new Map(rows.map((row) => [row.id, toState(row)]));
   }
@@ -304,7 +306,7 @@ export class DeliveryStore {
               ${KINDS.map((k) => `c.${TIME_COLUMNS[k]}`).join(', ')}, c.failure_code, c.failure_title, c.failure_at
        FROM unnest($1::bigint[], $2::text[]) AS k(workspace_id, message_id)
        JOIN contact_messages m ON m.workspace_id = k.workspace_id AND m.whatsapp_message_id = k.message_id
-       JOIN campaign_contacts c ON c.id = m.contact_id`,
+       JOIN campaign_contacts c ON c.campaign_id = m.campaign_id AND c.id = m.contact_id`,
       [ids.map((i) => i.workspaceId), ids.map((i) => i.messageId)],
     );
     const refs = new Map<string, ContactRef>();
@@ -320,32 +322,38 @@ export class DeliveryStore {
   }
 
   /** Writes back the states of changed contacts, in one statement. */
-  async writeContacts(tx: Queryable, states: ReadonlyMap<string, ContactState>): Promise<void> {
+  async writeContacts(
+    tx: Queryable,
+    states: ReadonlyMap<string, { campaignId: string; state: ContactState }>,
+  ): Promise<void> {
     if (states.size === 0) return;
     const ids: string[] = [];
+    const campaignIds: string[] = [];
     const flags: number[] = [];
     const times: (Date | null)[][] = KINDS.map(() => []);
     const codes: (number | null)[] = [];
     const titles: (string | null)[] = [];
     const failureAts: (Date | null)[] = [];
-    for (const [id, state] of states) {
+    for (const [id, { campaignId, state }] of states) {
       ids.push(id);
+      campaignIds.push(campaignId);
       flags.push(state.flags);
       KINDS.forEach((kind, i) => times[i]!.push(state.firstAt[kind] ?? null));
       codes.push(state.failure?.code ?? null);
       titles.push(state.failure?.title ?? null);
       failureAts.push(state.failure?.at ?? null);
     }
-    const timeParams = KINDS.map((_, i) => `$${i + 3}::timestamptz[]`).join(', ');
-    const n = KINDS.length + 3;
+    const timeParams = KINDS.map((_, i) => `$${i + 4}::timestamptz[]`).join(', ');
+    const n = KINDS.length + 4;
     await tx.query(
       `UPDATE campaign_contacts c SET flags = v.flags,
          ${KINDS.map((k) => `${TIME_COLUMNS[k]} = v.${TIME_COLUMNS[k]}`).join(', ')},
          failure_code = v.failure_code, failure_title = v.failure_title, failure_at = v.failure_at
-       FROM unnest($1::bigint[], $2::smallint[], ${timeParams}, $${n}::int[], $${n + 1}::text[], $${n + 2}::timestamptz[])
-         AS v(id, flags, ${KINDS.map((k) => TIME_COLUMNS[k]).join(', ')}, failure_code, failure_title, failure_at)
-       WHERE c.id = v.id`,
-      [ids, flags, ...times, codes, titles, failureAts],
+       FROM unnest($1::char(24)[], $2::bigint[], $3::smallint[], ${timeParams}, $${n}::int[], $${n + 1}::text[],
+                   $${n + 2}::timestamptz[])
+         AS v(campaign_id, id, flags, ${KINDS.map((k) => TIME_COLUMNS[k]).join(', ')}, failure_code, failure_title, failure_at)
+       WHERE c.campaign_id = v.campaign_id AND c.id = v.id`,
+      [campaignIds, ids, flags, ...times, codes, titles, failureAts],
     );
   }
 

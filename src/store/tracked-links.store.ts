@@ -19,6 +19,8 @@ export interface TrackedLinkWithClicks {
 
 /** One click through a link: its contact, first time. */
 export interface LinkClick {
+  /** the link's campaign: the contact is one of its contacts */
+  campaignId: string;
   linkId: string;
   contactId: string;
   at: Date;
@@ -49,7 +51,8 @@ export class TrackedLinksStore {
   async list(workspaceId: string, campaignId: string, linkId?: string): Promise<TrackedLinkWithClicks[]> {
     const rows: { id: string; campaign_id: string; url: string; clicks: number }[] = await this.db.query(
       `SELECT l.id, l.campaign_id, l.url,
-              (SELECT count(*)::int FROM tracked_link_clicks k WHERE k.link_id = l.id) AS clicks
+              (SELECT count(*)::int FROM tracked_link_clicks k
+               WHERE k.campaign_id = l.campaign_id AND k.link_id = l.id) AS clicks
        FROM tracked_links l
        WHERE l.workspace_id = $1 AND l.campaign_id = $2 AND ($3::char(24) IS NULL OR l.id = $3)
        ORDER BY l.created_at, l.id`,
@@ -62,13 +65,26 @@ export class TrackedLinksStore {
   async recordClicks(clicks: readonly LinkClick[]): Promise<void> {
     if (clicks.length === 0) return;
     const sorted = [...clicks].sort((a, b) =>
-      a.linkId === b.linkId ? Number(BigInt(a.contactId) - BigInt(b.contactId)) : a.linkId < b.linkId ? -1 : 1,
+      a.campaignId !== b.campaignId
+        ? a.campaignId < b.campaignId
+          ? -1
+          : 1
+        : a.linkId === b.linkId
+          ? Number(BigInt(a.contactId) - BigInt(b.contactId))
+          : a.linkId < b.linkId
+            ? -1
+            : 1,
     );
     await this.db.query(
-      `INSERT INTO tracked_link_clicks (link_id, contact_id, first_clicked_at)
-       SELECT * FROM unnest($1::char(24)[], $2::bigint[], $3::timestamptz[])
-       ON CONFLICT (link_id, contact_id) DO NOTHING`,
-      [sorted.map((c) => c.linkId), sorted.map((c) => c.contactId), sorted.map((c) => c.at)],
+      `INSERT INTO tracked_link_clicks (campaign_id, link_id, contact_id, first_clicked_at)
+       SELECT * FROM unnest($1::char(24)[], $2::char(24)[], $3::bigint[], $4::timestamptz[])
+       ON CONFLICT (campaign_id, link_id, contact_id) DO NOTHING`,
+      [
+        sorted.map((c) => c.campaignId),
+        sorted.map((c) => c.linkId),
+        sorted.map((c) => c.contactId),
+        sorted.map((c) => c.at),
+      ],
     );
   }
 }
