@@ -7,12 +7,13 @@ import { countsInSql } from '../src/store/lattice.sql';
 import type { Figure } from './support';
 import { ROOT, benchDatabase, httpRequest, percentile, report, startGateway } from './support';
 
-const SECRET = 'bench-app-secret';
+export const SECRET = 'bench-app-secret';
 /** senders of 100-status requests (and clients of the naive baseline and of the ceiling) */
-const SENDERS = 8;
+export const SENDERS = 8;
 /** senders of 1-status requests: Meta's usual shape, many connections at once */
-const SINGLE_SENDERS = 64;
-const CONTACTS = 20_000;
+export const SINGLE_SENDERS = 64;
+/** contacts the statuses go to: message ids `<prefix>0` … `<prefix>19999` */
+export const CONTACTS = 20_000;
 const BASE = 1781517900;
 const STATUSES = ['delivered', 'read', 'failed', 'sent'] as const;
 /** The counters the run's statuses move, checked against a recount at the end. */
@@ -30,14 +31,14 @@ function xorshift(seed: number): () => number {
 }
 
 /** The business number the statuses come through: bound to the bench key's workspace. */
-const PHONE_NUMBER_ID = '300000000000003';
+export const PHONE_NUMBER_ID = '300000000000003';
 
-function body(count: number, next: () => number): string {
+function body(count: number, next: () => number, prefix: string): string {
   const statuses = Array.from({ length: count }, () => {
     const n = next();
     const status = STATUSES[n % 4]!;
     return {
-      id: `wamid.bench.${n % CONTACTS}`,
+      id: `${prefix}${n % CONTACTS}`,
       status,
       timestamp: String(BASE + (n % 3600)),
       recipient_id: '16505550000',
@@ -60,13 +61,23 @@ function body(count: number, next: () => number): string {
   });
 }
 
-/** `senders` closed-loop senders, `requests` each; statuses per second and ack latency. */
-async function closedLoop(url: string, perRequest: number, requests: number, seed: number, senders = SENDERS) {
+/**
+ * `senders` closed-loop senders, `requests` each; statuses per second and ack latency. Statuses
+ * name message ids `<prefix>0` to `<prefix>19999` (registered contacts) through the bench's number.
+ */
+export async function closedLoop(
+  url: string,
+  perRequest: number,
+  requests: number,
+  seed: number,
+  senders = SENDERS,
+  prefix = 'wamid.bench.',
+) {
   const next = xorshift(seed);
   // Bodies and signatures made before the clock starts: the load generator shares the 2 cores.
   const prepared = Array.from({ length: senders }, () =>
     Array.from({ length: requests }, () => {
-      const text = body(perRequest, next);
+      const text = body(perRequest, next, prefix);
       return { text, signature: signWhatsAppBody(text, SECRET) };
     }),
   );
@@ -106,7 +117,7 @@ async function paced(url: string, rate: number, seconds: number) {
     const due = started + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const text = body(1, next);
+    const text = body(1, next, 'wamid.bench.');
     const t0 = performance.now();
     pending.push(
       httpRequest(

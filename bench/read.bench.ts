@@ -27,7 +27,10 @@ interface LoadResult {
 }
 
 /** autocannon in a process of its own (the gateway must not share its event loop with the load). */
-async function load(url: string, options: { headers?: Record<string, string>; method?: string; body?: string } = {}) {
+export async function load(
+  url: string,
+  options: { headers?: Record<string, string>; method?: string; body?: string } = {},
+) {
   const args = ['autocannon', '-j', '-c', String(CONNECTIONS), '-d', String(SECONDS)];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}=${value}`);
   if (options.method) args.push('-m', options.method);
@@ -52,7 +55,7 @@ async function load(url: string, options: { headers?: Record<string, string>; me
 }
 
 /** A campaign loaded in bulk with a realistic spread of flags, its counters set by a recount. */
-async function bulkCampaign(admin: Client, workspaceId: string, contacts: number): Promise<string> {
+export async function bulkCampaign(admin: Client, workspaceId: string, contacts: number): Promise<string> {
   const id = newCampaignId();
   await admin.query(
     `INSERT INTO campaigns (id, workspace_id, name, status, started_at) VALUES ($1, $2, $3, 'running', now())`,
@@ -80,7 +83,7 @@ async function bulkCampaign(admin: Client, workspaceId: string, contacts: number
 }
 
 /** One client, one request at a time: the latency of a single stats read, median of 300. */
-async function sequentialMs(url: string, headers: Record<string, string>): Promise<number> {
+export async function sequentialMs(url: string, headers: Record<string, string>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < 300; i++) {
     const t0 = performance.now();

@@ -5,6 +5,7 @@ import { runIngestBenchmark } from './ingest.bench';
 import { runIsolationBenchmark } from './isolation.bench';
 import { runLiveBenchmark } from './live.bench';
 import { runReadBenchmark } from './read.bench';
+import { runScaleBenchmark } from './scale.bench';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   audience: runAudienceBenchmark,
@@ -12,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   isolation: runIsolationBenchmark,
   live: runLiveBenchmark,
   read: runReadBenchmark,
+  scale: runScaleBenchmark,
 };
 
 async function main(): Promise<void> {
