@@ -14,7 +14,10 @@ export interface AcceptedEvent {
  * campaigns started, for the change feed.
  *
  * Lock order: campaigns rows are locked in id order before any contact or counters row, as the
- * lifecycle moves and `addCampaignContacts` lock them, so no cycle with them is possible.
+ * lifecycle moves and `addCampaignContacts` lock them, so no cycle with them is possible. The lock
+ * is FOR NO KEY UPDATE, never FOR UPDATE: a transaction that inserts a row referencing the campaign
+ * (a failure reason, a contact) takes FOR KEY SHARE on it after its contacts and counters, and
+ * FOR UPDATE would make that a cycle (a deadlock seen under three concurrent instances).
  */
 export async function startCampaignsOnFirstEvent(tx: Queryable, events: readonly AcceptedEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
@@ -29,7 +32,7 @@ export async function startCampaignsOnFirstEvent(tx: Queryable, events: readonly
      startable AS (
        SELECT c.id FROM campaigns c
        WHERE c.id = ANY($1::char(24)[]) AND c.status IN ('draft', 'scheduled')
-       ORDER BY c.id FOR UPDATE),
+       ORDER BY c.id FOR NO KEY UPDATE),
      started AS (
        UPDATE campaigns c SET status = 'running', started_at = e.at
        FROM startable s JOIN e ON e.id = s.id

@@ -226,12 +226,17 @@ export class CampaignStore {
     );
   }
 
-  /** The campaign's status, its row locked until the transaction ends; null when not the workspace's. */
+  /**
+   * The campaign's status, its row locked until the transaction ends; null when not the workspace's.
+   * FOR NO KEY UPDATE: it excludes every other status move, yet lets a concurrent event batch check
+   * its references to the campaign (FOR KEY SHARE, e.g. inserting a failure reason) while it holds
+   * counters this transaction may wait for: with FOR UPDATE that is a deadlock.
+   */
   async lockStatus(tx: EntityManager, workspaceId: string, campaignId: string): Promise<CampaignStatus | null> {
     const campaign = await tx.getRepository(CampaignEntity).findOne({
       select: { id: true, status: true },
       where: { id: campaignId, workspaceId },
-      lock: { mode: 'pessimistic_write' },
+      lock: { mode: 'for_no_key_update' },
     });
     return campaign?.status ?? null;
   }

@@ -1,6 +1,6 @@
 import { PostgresChangeFeed } from '../../src/store/change-feed';
 import fc from 'fast-check';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { ApiKeysService } from '../../src/auth/api-keys.service';
 import { CampaignsService } from '../../src/campaigns/campaigns.service';
 import { DeliveryPipeline } from '../../src/ingest/delivery-pipeline';
@@ -8,6 +8,7 @@ import { DispatcherEventsService } from '../../src/ingest/dispatcher-events.serv
 import { createLogger } from '../../src/logger';
 import { parseDispatcherEvents } from '../../src/ingest/dispatcher-event.parser';
 import { CampaignStore } from '../../src/store/campaign.store';
+import { startCampaignsOnFirstEvent } from '../../src/store/campaign-autostart';
 import { createDataSource } from '../../src/store/data-source';
 import { DeliveryStore } from '../../src/store/delivery.store';
 import { WorkspaceStore } from '../../src/store/workspace.store';
@@ -112,6 +113,45 @@ describe('events applied concurrently from several connections', () => {
       expect(failureReasonTotal).toBe(expected.counts.failed);
       const reasons = await campaigns.failureReasons([campaign.id]);
       expect(new Map(reasons[0]!.map((r) => [r.code, r.count]))).toEqual(expected.reasons);
+    }
+  });
+
+  it('a campaign locked by a status move or an auto-start leaves references to it free: no cycle with an event batch', async () => {
+    // An event batch inserts a failure reason (which checks its campaign, FOR KEY SHARE) after it
+    // has locked contacts and counters; a status move, or an add of contacts, locks the campaign
+    // and then the counters. Were the campaign locked FOR UPDATE, the two would wait on each other.
+    const campaign = await campaigns.create(workspaceId, { name: 'locks', contacts: phones(2) });
+    const store = new CampaignStore(database.db);
+    const locks: [string, (tx: EntityManager) => Promise<unknown>][] = [
+      ['status move', (tx) => store.lockStatus(tx, workspaceId, campaign.id)],
+      [
+        'auto-start',
+        (tx) => startCampaignsOnFirstEvent(tx, [{ contact: { campaignId: campaign.id }, fact: { at: new Date() } }]),
+      ],
+    ];
+    for (const [name, lock] of locks) {
+      const holder = database.db.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      const batch = database.db.createQueryRunner();
+      await batch.connect();
+      await batch.startTransaction();
+      try {
+        await lock(holder.manager);
+        await batch.query(`SET LOCAL lock_timeout = '3s'`);
+        await expect(
+          batch.query(
+            `INSERT INTO campaign_failure_reasons (campaign_id, code, title, contacts) VALUES ($1, 131026, 't', 1)
+             RETURNING '${name}' AS done`,
+            [campaign.id],
+          ),
+        ).resolves.toEqual([{ done: name }]);
+      } finally {
+        await batch.rollbackTransaction();
+        await batch.release();
+        await holder.rollbackTransaction();
+        await holder.release();
+      }
     }
   });
 });
