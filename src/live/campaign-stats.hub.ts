@@ -24,6 +24,13 @@ interface Watcher {
   current: { stats: LiveStats; json: string } | null;
 }
 
+interface PendingRead {
+  workspaceId: string;
+  snapshot: Promise<{ stats: LiveStats; json: string }>;
+  readers: number;
+  changed: boolean;
+}
+
 export interface HubOptions {
   /** at most one push per campaign per interval @default 250 */
   intervalMs: number;
@@ -37,10 +44,13 @@ export interface HubOptions {
 export class CampaignStatsHub {
   private readonly watchers = new Map<string, Watcher>();
   /**
-   * Campaigns whose snapshot a subscriber is reading while no watcher exists yet: a change heard
-   * meanwhile finds no watcher to mark, so it is kept here and the new watcher reads again.
+   * Snapshot reads under way for new subscribers, by campaign. Subscribers arriving meanwhile (of
+   * the same workspace) wait for that read instead of making their own: a burst of N subscribers
+   * costs one read, not N queued in the pool. A change heard meanwhile may find no watcher to mark,
+   * so it is kept here (`changed`): its readers' watcher reads again, and later subscribers no
+   * longer join this read but start a fresh one.
    */
-  private readonly pendingReads = new Map<string, { readers: number; changed: boolean }>();
+  private readonly pendingReads = new Map<string, PendingRead[]>();
   private closed = false;
   /** since start: stats reads made for pushes, and values pushed to subscribers */
   readonly totals = { reads: 0, pushes: 0 };
@@ -75,15 +85,23 @@ export class CampaignStatsHub {
       snapshot = watcher.current;
     } else {
       ownRead = true;
-      const pending = this.pendingReads.get(campaignId) ?? { readers: 0, changed: false };
-      pending.readers++;
-      this.pendingReads.set(campaignId, pending);
-      try {
+      const reads = this.pendingReads.get(campaignId) ?? [];
+      let pending = reads.find((r) => r.workspaceId === workspaceId && !r.changed);
+      if (!pending) {
         // Also what answers NOT_FOUND for another workspace's campaign.
-        const stats = await this.read(workspaceId, campaignId);
-        snapshot = { stats, json: JSON.stringify(stats) };
+        const snapshotRead = this.read(workspaceId, campaignId).then((stats) => ({
+          stats,
+          json: JSON.stringify(stats),
+        }));
+        pending = { workspaceId, snapshot: snapshotRead, readers: 0, changed: false };
+        reads.push(pending);
+        this.pendingReads.set(campaignId, reads);
+      }
+      pending.readers++;
+      try {
+        snapshot = await pending.snapshot;
       } finally {
-        if (--pending.readers === 0) this.pendingReads.delete(campaignId);
+        if (--pending.readers === 0) this.forgetRead(campaignId, pending);
       }
       missedChange = pending.changed;
     }
@@ -119,8 +137,7 @@ export class CampaignStatsHub {
   /** Campaigns whose numbers changed (from any instance): each gets one read within an interval. */
   changed(campaignIds: Iterable<string>): void {
     for (const id of campaignIds) {
-      const pending = this.pendingReads.get(id);
-      if (pending) pending.changed = true;
+      for (const pending of this.pendingReads.get(id) ?? []) pending.changed = true;
       const watcher = this.watchers.get(id);
       if (!watcher) continue;
       watcher.dirty = true;
@@ -141,6 +158,14 @@ export class CampaignStatsHub {
       for (const subscriber of [...watcher.subscribers]) subscriber.queue.close();
     }
     this.watchers.clear();
+  }
+
+  private forgetRead(campaignId: string, pending: PendingRead): void {
+    const reads = this.pendingReads.get(campaignId);
+    if (!reads) return;
+    const left = reads.filter((r) => r !== pending);
+    if (left.length > 0) this.pendingReads.set(campaignId, left);
+    else this.pendingReads.delete(campaignId);
   }
 
   private unsubscribe(campaignId: string, subscriber: Subscriber): void {

@@ -117,3 +117,64 @@ describe('the hub: a subscriber whose own read is overtaken by a push', () => {
     }
   });
 });
+
+describe('the hub: a burst of new subscribers', () => {
+  it('shares one snapshot read among the subscribers that arrive while it is under way', async () => {
+    const reads = new ControlledReads();
+    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
+    try {
+      const subscribing = Array.from({ length: 100 }, () => hub.subscribe('w', ID));
+      await tick();
+      expect(reads.pending).toHaveLength(1);
+      reads.pending.shift()!.resolve();
+      const iterators = await Promise.all(subscribing);
+      for (const iterator of iterators) expect(await next(iterator)).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(reads.pending).toHaveLength(0); // nothing changed: no read again
+    } finally {
+      hub.close();
+    }
+  });
+
+  it('a subscriber arriving after a change was heard does not join the older read', async () => {
+    const reads = new ControlledReads();
+    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
+    try {
+      const first = hub.subscribe('w', ID);
+      await tick();
+      reads.read = 15;
+      hub.changed([ID]);
+      const second = hub.subscribe('w', ID);
+      await tick();
+      expect(reads.pending.map((p) => p.read)).toEqual([0, 15]);
+      reads.pending.pop()!.resolve();
+      expect(await next(await second)).toBe(15);
+      reads.pending.shift()!.resolve();
+      const a = await first;
+      expect(await next(a)).toBe(0);
+      const release = setInterval(() => reads.pending.shift()?.resolve(), 5);
+      try {
+        expect(await next(a)).toBe(15);
+      } finally {
+        clearInterval(release);
+      }
+    } finally {
+      hub.close();
+    }
+  });
+
+  it('does not share a read across workspaces: each gets its own answer', async () => {
+    const reads = new ControlledReads();
+    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
+    try {
+      const mine = hub.subscribe('w', ID);
+      const theirs = hub.subscribe('other', ID);
+      await tick();
+      expect(reads.pending).toHaveLength(2);
+      for (const p of reads.pending.splice(0)) p.resolve();
+      await Promise.all([mine, theirs]);
+    } finally {
+      hub.close();
+    }
+  });
+});
