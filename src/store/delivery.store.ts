@@ -80,6 +80,20 @@ const EVIDENCE_BY_BIT = new Map<number, EvidenceKind>(KINDS.map((kind) => [Evide
 /** The SQL of the event path: resolve, lock, write back, count. Every call runs in the caller's transaction. */
 export class DeliveryStore {
   /**
+   * Plans the rest of the transaction on keys: index lookups, no sequential scan, hash or merge
+   * join. Every statement of the event path touches a batch's rows by key; for a batch of a few
+   * hundred contacts in a campaign of a few ten thousand, PostgreSQL otherwise reads and hashes the
+   * whole campaign at each statement (measured: 27 ms instead of 2 ms to lock 400 contacts of
+   * 20,000), and only switches to lookups once the campaign is far larger.
+   */
+  async preferKeyedPlans(tx: Queryable): Promise<void> {
+    await tx.query(
+      `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true),
+              set_config('enable_mergejoin', 'off', true)`,
+    );
+  }
+
+  /**
    * Serializes work on the same WhatsApp message ids of a workspace across transactions
    * (transaction-scoped advisory locks, taken in one order): a status parked by one transaction
    * and the registration committed by another can never miss each other, and of two racing
