@@ -147,7 +147,8 @@ export class CampaignStatsHub {
 
   /** Re-reads every watched campaign: after the change feed was down, something may have been missed. */
   refreshAll(): void {
-    this.changed(this.watchers.keys());
+    // Reads under way too: one begun before the gap may hold a state the gap changed.
+    this.changed(new Set([...this.watchers.keys(), ...this.pendingReads.keys()]));
   }
 
   /** Completes every subscription. */

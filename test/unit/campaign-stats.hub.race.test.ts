@@ -163,6 +163,31 @@ describe('the hub: a burst of new subscribers', () => {
     }
   });
 
+  it('after the change feed resumes, a new subscriber does not join a read begun before the gap', async () => {
+    const reads = new ControlledReads();
+    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
+    try {
+      const first = hub.subscribe('w', ID);
+      await tick();
+      reads.read = 15; // committed while the feed was down: nobody heard of it
+      hub.refreshAll(); // the feed is back
+      const second = hub.subscribe('w', ID);
+      await tick();
+      expect(reads.pending.map((p) => p.read)).toEqual([0, 15]);
+      const release = setInterval(() => reads.pending.shift()?.resolve(), 5);
+      try {
+        const [a, b] = [await first, await second];
+        const seen = async (it: AsyncIterableIterator<{ readCount: number }>) => [await next(it), await next(it, 300)];
+        expect(await seen(a)).toContain(15);
+        expect(await seen(b)).toContain(15);
+      } finally {
+        clearInterval(release);
+      }
+    } finally {
+      hub.close();
+    }
+  });
+
   it('does not share a read across workspaces: each gets its own answer', async () => {
     const reads = new ControlledReads();
     const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
