@@ -6,6 +6,15 @@ import type { Queryable } from '../store/campaign.store';
 import type { ContactRef, DeliveryStore } from '../store/delivery.store';
 import { startCampaignsOnFirstEvent } from '../store/campaign-autostart';
 
+/**
+ * Contacts in a batch from which its lock and write are planned on keys
+ * ({@link DeliveryStore.preferKeyedPlans}). Fewer are planned on keys anyway (below about 90 in a
+ * campaign of 20,000), and the setting would cost them a round trip. Measured at 100 statuses a
+ * request (batches of about 400), in paired runs of that phase alone: 17,200–18,100 statuses/s
+ * with it, 12,400–13,900 without; at 1 a request no difference.
+ */
+export const KEYED_PLANS_FROM = 100;
+
 /** One fact about one resolved contact. */
 export interface ResolvedFact {
   contact: ContactRef;
@@ -31,6 +40,8 @@ export async function applyResolvedFacts(
     if (entry) entry.facts.push(fact);
     else byContact.set(contact.contactId, { campaignId: contact.campaignId, facts: [fact] });
   }
+  // From here to the commit every statement goes by key: plan it so (see KEYED_PLANS_FROM).
+  if (byContact.size >= KEYED_PLANS_FROM) await store.preferKeyedPlans(tx);
   const before = await store.lockContacts(
     tx,
     [...byContact].map(([contactId, { campaignId }]) => ({ contactId, campaignId })),

@@ -62,14 +62,6 @@ export interface PipelineOptions {
   maxInFlight?: number;
 }
 
-/**
- * Facts in a batch from which its transaction is planned on keys ({@link DeliveryStore.preferKeyedPlans}).
- * Smaller batches are planned on keys anyway (below about 90 rows in a campaign of 20,000), and
- * the setting would cost them a round trip. Measured at 100 statuses a request (batches of about
- * 400): 17,200–18,100 statuses/s with it, 12,400–13,900 without; at 1 a request no difference.
- */
-const KEYED_PLANS_FROM = 100;
-
 interface Pending {
   work: DeliveryWork;
   size: number;
@@ -180,7 +172,6 @@ export class DeliveryPipeline {
 
   private async commitWorks(works: DeliveryWork[]): Promise<void> {
     await this.db.transaction(async (tx) => {
-      if (works.reduce((n, w) => n + sizeOf(w), 0) >= KEYED_PLANS_FROM) await this.store.preferKeyedPlans(tx);
       await this.feed.announce(tx, await this.apply(tx, works));
     });
     this.totals.batches++;
