@@ -211,8 +211,8 @@ async function sameShapeCeiling(url: string, campaignId: string, clients: number
           `UPDATE bench_contacts c SET flags = c.flags | v.flags,
              first_delivered_at = coalesce(c.first_delivered_at, v.at)
            FROM unnest($1::bigint[], $2::smallint[], $3::timestamptz[]) AS v(id, flags, at)
-           WHERE c.id = v.id`,
-          [batch, flags, times],
+           WHERE c.campaign_id = $4 AND c.id = v.id`,
+          [batch, flags, times, campaignId],
         );
       }
     }),

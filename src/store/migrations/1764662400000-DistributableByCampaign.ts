@@ -17,13 +17,16 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * only the message id, which is unique per workspace (docs/tenancy.md); it is the one table a
  * distributed deployment keys by workspace instead (docs/scaling.md).
  *
- * One transaction: on a large database the new keys are built while writes to these tables wait
- * (measured in docs/scaling.md).
+ * One transaction, with no statement timeout (the gateway's 15 s is for requests; the new keys of
+ * a large table take longer): on a large database the new keys are built while every read and
+ * write of these tables waits (measured in docs/scaling.md). Instances of the previous release do
+ * not work on the new keys: stop them all before the upgrade (docs/deploy.md).
  */
 export class DistributableByCampaign1764662400000 implements MigrationInterface {
   name = 'DistributableByCampaign1764662400000';
 
   async up(q: QueryRunner): Promise<void> {
+    await q.query(`SET LOCAL statement_timeout = 0`);
     await q.query(`ALTER TABLE contact_messages DROP CONSTRAINT contact_messages_contact_id_fkey`);
     await q.query(`ALTER TABLE tracked_link_clicks DROP CONSTRAINT tracked_link_clicks_contact_id_fkey`);
     await q.query(`ALTER TABLE tracked_link_clicks DROP CONSTRAINT tracked_link_clicks_link_id_fkey`);
@@ -58,6 +61,7 @@ export class DistributableByCampaign1764662400000 implements MigrationInterface 
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`SET LOCAL statement_timeout = 0`);
     await q.query(`ALTER TABLE contact_messages DROP CONSTRAINT contact_messages_contact_fkey`);
     await q.query(`DROP INDEX contact_messages_contact_idx`);
     await q.query(`CREATE INDEX contact_messages_contact_idx ON contact_messages (contact_id)`);
