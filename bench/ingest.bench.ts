@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { Client, Pool } from 'pg';
 import type { DeliveryCounters } from '../src/domain/delivery-lattice';
 import { signWhatsAppBody } from '../src/ingest/whatsapp.signature';
 import { countsInSql } from '../src/store/lattice.sql';
 import type { Figure } from './support';
-import { ROOT, benchDatabase, httpRequest, percentile, report, startGateway } from './support';
+import { benchDatabase, httpRequest, percentile, report, startBaselineServer, startGateway } from './support';
 
 export const SECRET = 'bench-app-secret';
 /** senders of 100-status requests (and clients of the naive baseline and of the ceiling) */
@@ -167,18 +166,8 @@ async function naiveBaseline(url: string, perClient: number) {
 
 /** A bare node:http receiver (HMAC check and JSON parse, nothing stored), in a process of its own. */
 async function startBareReceiver(): Promise<{ url: string; stop(): void }> {
-  const child = spawn('node', ['-r', '@swc-node/register', 'bench/baseline-server.ts', 'webhook', SECRET], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const m = /listening (\d+)/.exec(chunk.toString());
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`bare receiver exited ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  const { url, child } = await startBaselineServer(['webhook', SECRET]);
+  return { url, stop: () => child.kill('SIGTERM') };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { promisify } from 'node:util';
@@ -13,7 +13,7 @@ import { createLogger } from '../src/logger';
 import { openDatabase } from '../src/store/data-source';
 import { RECOUNT_COLUMNS, countsInSql } from '../src/store/lattice.sql';
 import type { Figure } from './support';
-import { ROOT, benchDatabase, httpRequest, report, startGateway } from './support';
+import { ROOT, benchDatabase, httpRequest, report, startBaselineServer, startGateway } from './support';
 
 const run = promisify(execFile);
 const CONNECTIONS = 16;
@@ -112,24 +112,6 @@ async function recountMs(admin: Client, campaignId: string): Promise<number> {
   return times.sort((a, b) => a - b)[2]!;
 }
 
-async function startBaseline(
-  mode: 'sql' | 'constant',
-  databaseUrl: string,
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn('node', ['-r', '@swc-node/register', 'bench/baseline-server.ts', mode, databaseUrl, '10'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const m = /listening (\d+)/.exec(chunk.toString());
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`baseline server exited ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
 /** SQL statements one `campaigns(first: N)` request runs, stats and failure reasons included. */
 async function statementsPerPage(databaseUrl: string, key: string): Promise<Record<number, number>> {
   const db = await openDatabase({ url: databaseUrl, poolSize: 4 });
@@ -209,10 +191,10 @@ export async function runReadBenchmark(): Promise<void> {
         variables: { id: large },
       }),
     });
-    const sql = await startBaseline('sql', database.url);
+    const sql = await startBaselineServer(['sql', database.url, '10']);
     baselines.push(sql.child);
     const sameSql = await load(`${sql.url}/api/v1/campaigns/${large}/stats/${workspaceId}`);
-    const constant = await startBaseline('constant', database.url);
+    const constant = await startBaselineServer(['constant', database.url, '10']);
     baselines.push(constant.child);
     const nodeLimit = await load(`${constant.url}/`);
     const pages = await statementsPerPage(database.url, gateway.key);

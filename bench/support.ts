@@ -11,6 +11,25 @@ import { startEmbeddedPostgres } from '../src/store/embedded-postgres';
 
 export const ROOT = join(__dirname, '..');
 
+/**
+ * `bench/baseline-server.ts` with these arguments, in a process of its own (the load must not
+ * share the measured server's event loop); resolves once it prints the port it listens on.
+ */
+export async function startBaselineServer(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn('node', ['-r', '@swc-node/register', 'bench/baseline-server.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      const m = /listening (\d+)/.exec(chunk.toString());
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`baseline server ${args[0]} exited ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
 /** A database of the benchmark's own: on DATABASE_URL's server, else on an embedded one. */
 export async function benchDatabase(): Promise<{ url: string; close(): Promise<void> }> {
   let embedded: EmbeddedDatabase | null = null;

@@ -22,7 +22,7 @@ import { storedCountersOf } from '../support/recount';
 import type { SenderLog } from '../support/retrying-sender';
 import { sendUntilAcknowledged } from '../support/retrying-sender';
 import { startTcpProxy } from '../support/tcp-proxy';
-import { TEST_APP_SECRET } from '../support/test-app';
+import { TEST_APP_CONFIG, TEST_APP_SECRET } from '../support/test-app';
 import { TEST_PHONE_NUMBER_ID, webhookBody } from '../support/whatsapp';
 
 const BASE = 1781517900;
@@ -101,21 +101,7 @@ describe('faults: nothing acknowledged is lost, nothing is counted twice', () =>
     const direct = await openDatabase({ url: database.url, poolSize: 2, applicationName: 'fault-test-admin' });
     const proxy = await startTcpProxy(database.url);
     const db = await openDatabase({ url: proxy.url, poolSize: 6 });
-    const app: App = await buildApp(
-      {
-        rateLimitRps: 0,
-        rateLimitBurst: 0,
-        nodeEnv: 'test',
-        host: '127.0.0.1',
-        whatsappAppSecret: TEST_APP_SECRET,
-        whatsappVerifyToken: null,
-        parkedRetentionHours: 168,
-        statsPushIntervalMs: 50,
-        redisUrl: null,
-      },
-      db,
-      createLogger('silent'),
-    );
+    const app: App = await buildApp({ ...TEST_APP_CONFIG, whatsappVerifyToken: null }, db, createLogger('silent'));
     const url = await app.start(0);
     try {
       const { key, workspaceId } = await app.services.keys.create('faults');

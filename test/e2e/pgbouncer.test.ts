@@ -11,7 +11,7 @@ import { Recorder, STATS_SUBSCRIPTION, liveClient } from '../support/live';
 import type { PgBouncer } from '../support/pgbouncer';
 import { startPgBouncer } from '../support/pgbouncer';
 import { startTcpProxy } from '../support/tcp-proxy';
-import { TEST_APP_SECRET, TEST_VERIFY_TOKEN } from '../support/test-app';
+import { TEST_APP_CONFIG } from '../support/test-app';
 import { postWebhook, webhookBody } from '../support/whatsapp';
 
 // The gateway behind Debian's PgBouncer 1.18 in transaction mode (DATABASE_POOL_MODE=transaction),
@@ -38,22 +38,7 @@ describe('behind PgBouncer in transaction mode', () => {
     db = await openDatabase({ url: bouncer.urlFor(database.url), poolSize: 10, poolMode: 'transaction' }, (m) =>
       warnings.push(m),
     );
-    app = await buildApp(
-      {
-        rateLimitRps: 0,
-        rateLimitBurst: 0,
-        nodeEnv: 'test',
-        host: '127.0.0.1',
-        whatsappAppSecret: TEST_APP_SECRET,
-        whatsappVerifyToken: TEST_VERIFY_TOKEN,
-        parkedRetentionHours: 168,
-        statsPushIntervalMs: 50,
-        redisUrl: null,
-        databaseListenUrl: direct.url,
-      },
-      db,
-      createLogger('silent'),
-    );
+    app = await buildApp({ ...TEST_APP_CONFIG, databaseListenUrl: direct.url }, db, createLogger('silent'));
     url = await app.start(0);
     ({ key, workspaceId } = await app.services.keys.create('bounced'));
     // The webhooks below come from the fixtures' number: it speaks for this workspace.

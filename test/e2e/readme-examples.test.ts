@@ -16,6 +16,7 @@ import { createLogger } from '../../src/logger';
 import { WorkspaceStore } from '../../src/store/workspace.store';
 import { openTestDatabase } from '../support/database';
 import { gql } from '../support/http';
+import { TEST_APP_CONFIG } from '../support/test-app';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -67,17 +68,7 @@ describe('the README examples, as pasted', () => {
     databaseUrl = database.url;
     const logger = createLogger('silent');
     app = await buildApp(
-      {
-        rateLimitRps: 0,
-        rateLimitBurst: 0,
-        nodeEnv: 'test',
-        host: '127.0.0.1',
-        whatsappAppSecret: 'dev-secret', // as the README starts it
-        whatsappVerifyToken: null,
-        parkedRetentionHours: 168,
-        statsPushIntervalMs: 50,
-        redisUrl: null,
-      },
+      { ...TEST_APP_CONFIG, whatsappAppSecret: 'dev-secret' /* as the README starts it */, whatsappVerifyToken: null },
       database.db,
       logger,
     );

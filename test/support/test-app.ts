@@ -10,6 +10,19 @@ import { TEST_PHONE_NUMBER_ID } from './whatsapp-number';
 export const TEST_APP_SECRET = 'test-app-secret';
 export const TEST_VERIFY_TOKEN = 'test-verify-token';
 
+/** What a test app runs with unless a test says otherwise: no rate limit, fast pushes, no Redis. */
+export const TEST_APP_CONFIG: AppConfig = {
+  rateLimitRps: 0,
+  rateLimitBurst: 0,
+  nodeEnv: 'test',
+  host: '127.0.0.1',
+  whatsappAppSecret: TEST_APP_SECRET,
+  whatsappVerifyToken: TEST_VERIFY_TOKEN,
+  parkedRetentionHours: 168,
+  statsPushIntervalMs: 50,
+  redisUrl: null,
+};
+
 export interface TestApp {
   app: App;
   db: DataSource;
@@ -33,22 +46,7 @@ export async function startTestApp(
   logger: Logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent'),
 ): Promise<TestApp> {
   const database = sharedWith ? await openSharedDatabase(sharedWith.databaseUrl) : await openTestDatabase();
-  const app = await buildApp(
-    {
-      rateLimitRps: 0,
-      rateLimitBurst: 0,
-      nodeEnv: 'test',
-      host: '127.0.0.1',
-      whatsappAppSecret: TEST_APP_SECRET,
-      whatsappVerifyToken: TEST_VERIFY_TOKEN,
-      parkedRetentionHours: 168,
-      statsPushIntervalMs: 50,
-      redisUrl: null,
-      ...config,
-    },
-    database.db,
-    logger,
-  );
+  const app = await buildApp({ ...TEST_APP_CONFIG, ...config }, database.db, logger);
   const url = await app.start(0);
   const { key, workspaceId } = sharedWith
     ? { key: sharedWith.key, workspaceId: sharedWith.workspaceId }
