@@ -30,6 +30,7 @@ export async function applyResolvedFacts(
   tx: Queryable,
   store: DeliveryStore,
   facts: readonly ResolvedFact[],
+  options: { /** the caller planned its transaction on keys already */ keyedPlans?: boolean } = {},
 ): Promise<string[]> {
   if (facts.length === 0) return [];
   // before any contact is locked: campaigns, then contacts, then counters (DESIGN section 2)
@@ -41,7 +42,7 @@ export async function applyResolvedFacts(
     else byContact.set(contact.contactId, { campaignId: contact.campaignId, facts: [fact] });
   }
   // From here to the commit every statement goes by key: plan it so (see KEYED_PLANS_FROM).
-  if (byContact.size >= KEYED_PLANS_FROM) await store.preferKeyedPlans(tx);
+  if (byContact.size >= KEYED_PLANS_FROM && !options.keyedPlans) await store.preferKeyedPlans(tx);
   const before = await store.lockContacts(
     tx,
     [...byContact].map(([contactId, { campaignId }]) => ({ contactId, campaignId })),

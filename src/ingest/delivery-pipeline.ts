@@ -7,7 +7,7 @@ import type { ItemProblem } from '../domain/errors';
 import { DomainError } from '../domain/errors';
 import type { ChangeFeed } from '../store/change-feed';
 import type { ResolvedFact } from './delivery-applier';
-import { applyResolvedFacts } from './delivery-applier';
+import { applyResolvedFacts, KEYED_PLANS_FROM } from './delivery-applier';
 import { joinFact, sameContactState } from '../domain/contact-state';
 import type { WhatsAppFact } from './whatsapp.normalizer';
 
@@ -280,7 +280,12 @@ export class DeliveryPipeline {
    * so that only contacts that may change are locked and written.
    */
   private async applyByMessageId(tx: EntityManager, whatsapp: WorkspaceFact[]): Promise<string[]> {
-    const { refs, states } = await this.store.contactStatesByMessageId(tx, uniqueIds(whatsapp));
+    const ids = uniqueIds(whatsapp);
+    // Every statement of this path goes by key (no registration's anti-join here): a large batch
+    // is planned so from its snapshot on, which otherwise hashes the whole campaign as well.
+    const keyed = ids.length >= KEYED_PLANS_FROM;
+    if (keyed) await this.store.preferKeyedPlans(tx);
+    const { refs, states } = await this.store.contactStatesByMessageId(tx, ids);
     const unknown = uniqueIds(whatsapp.filter((f) => !refs.has(messageKey(f.workspaceId, f.messageId))));
     if (unknown.length > 0) {
       // As on the general path: lock, then look again, then park what is still unknown.
@@ -307,7 +312,7 @@ export class DeliveryPipeline {
       else facts.push(...contactFacts);
     }
     this.totals.facts += facts.length;
-    return applyResolvedFacts(tx, this.store, facts);
+    return applyResolvedFacts(tx, this.store, facts, { keyedPlans: keyed });
   }
 
   /** Facts whose message id names a contact in `known`; the others parked (the caller holds their locks). */
