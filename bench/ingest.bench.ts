@@ -347,7 +347,7 @@ export async function runIngestBenchmark(): Promise<void> {
     const batched = await closedLoop(gateway.url, 100, 80, 2);
     const batchedUse = batchedCpu.read(SENDERS * 80 * 100);
     // Both receivers of 1-status requests get the same warm-up and the same requests: measured
-    // cold, the gateway's 1-status path ran at 0.65-0.7x of its warm rate (JIT), the bare one
+    // cold, the gateway's 1-status path ran at about two thirds of its warm rate (JIT), the bare one
     // always had a warm-up.
     await closedLoop(gateway.url, 1, 20, 4, SINGLE_SENDERS);
     const singleCpu = cpuMeter(gateway.child.pid);
