@@ -43,6 +43,27 @@ class ControlledReads {
       failureReasons: (ids: readonly string[]) => Promise.resolve(ids.map(() => [])),
     } as unknown as CampaignsService;
   }
+
+  /** Runs `body` while every read is answered as it comes (the hub may read again, any number of times). */
+  async answeringAll<T>(body: () => Promise<T>): Promise<T> {
+    const release = setInterval(() => this.pending.shift()?.resolve(), 5);
+    try {
+      return await body();
+    } finally {
+      clearInterval(release);
+    }
+  }
+}
+
+/** A hub over controlled reads, closed after `body`. */
+async function withHub(body: (hub: CampaignStatsHub, reads: ControlledReads) => Promise<void>): Promise<void> {
+  const reads = new ControlledReads();
+  const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
+  try {
+    await body(hub, reads);
+  } finally {
+    hub.close();
+  }
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -56,9 +77,7 @@ async function next(iterator: AsyncIterableIterator<{ readCount: number }>, ms =
 
 describe('the hub: a subscriber whose own read is overtaken by a push', () => {
   it('still ends at the latest state (it is read again for everyone)', async () => {
-    const reads = new ControlledReads();
-    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
-    try {
+    await withHub(async (hub, reads) => {
       // One subscriber watches the campaign; its first snapshot says read 0.
       const first = hub.subscribe('w', ID);
       await tick();
@@ -82,21 +101,14 @@ describe('the hub: a subscriber whose own read is overtaken by a push', () => {
       const b = await second;
       expect(await next(b)).toBe(0);
       // Nothing else changes, yet it must not stay at 0.
-      const release = setInterval(() => reads.pending.shift()?.resolve(), 5);
-      try {
+      await reads.answeringAll(async () => {
         expect(await next(b)).toBe(15);
-      } finally {
-        clearInterval(release);
-      }
-    } finally {
-      hub.close();
-    }
+      });
+    });
   });
 
   it('the first subscriber on an instance: a change heard during its snapshot read is not lost', async () => {
-    const reads = new ControlledReads();
-    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
-    try {
+    await withHub(async (hub, reads) => {
       // No watcher yet: the subscriber's snapshot read begins before the change commits ...
       const first = hub.subscribe('w', ID);
       await tick();
@@ -106,23 +118,16 @@ describe('the hub: a subscriber whose own read is overtaken by a push', () => {
       const a = await first;
       expect(await next(a)).toBe(0);
       // Nothing else changes, yet it must reach the committed state.
-      const release = setInterval(() => reads.pending.shift()?.resolve(), 5);
-      try {
+      await reads.answeringAll(async () => {
         expect(await next(a)).toBe(15);
-      } finally {
-        clearInterval(release);
-      }
-    } finally {
-      hub.close();
-    }
+      });
+    });
   });
 });
 
 describe('the hub: a burst of new subscribers', () => {
   it('shares one snapshot read among the subscribers that arrive while it is under way', async () => {
-    const reads = new ControlledReads();
-    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
-    try {
+    await withHub(async (hub, reads) => {
       const subscribing = Array.from({ length: 100 }, () => hub.subscribe('w', ID));
       await tick();
       expect(reads.pending).toHaveLength(1);
@@ -131,15 +136,11 @@ describe('the hub: a burst of new subscribers', () => {
       for (const iterator of iterators) expect(await next(iterator)).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 30));
       expect(reads.pending).toHaveLength(0); // nothing changed: no read again
-    } finally {
-      hub.close();
-    }
+    });
   });
 
   it('a subscriber arriving after a change was heard does not join the older read', async () => {
-    const reads = new ControlledReads();
-    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
-    try {
+    await withHub(async (hub, reads) => {
       const first = hub.subscribe('w', ID);
       await tick();
       reads.read = 15;
@@ -152,21 +153,14 @@ describe('the hub: a burst of new subscribers', () => {
       reads.pending.shift()!.resolve();
       const a = await first;
       expect(await next(a)).toBe(0);
-      const release = setInterval(() => reads.pending.shift()?.resolve(), 5);
-      try {
+      await reads.answeringAll(async () => {
         expect(await next(a)).toBe(15);
-      } finally {
-        clearInterval(release);
-      }
-    } finally {
-      hub.close();
-    }
+      });
+    });
   });
 
   it('after the change feed resumes, a new subscriber does not join a read begun before the gap', async () => {
-    const reads = new ControlledReads();
-    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
-    try {
+    await withHub(async (hub, reads) => {
       const first = hub.subscribe('w', ID);
       await tick();
       reads.read = 15; // committed while the feed was down: nobody heard of it
@@ -174,32 +168,23 @@ describe('the hub: a burst of new subscribers', () => {
       const second = hub.subscribe('w', ID);
       await tick();
       expect(reads.pending.map((p) => p.read)).toEqual([0, 15]);
-      const release = setInterval(() => reads.pending.shift()?.resolve(), 5);
-      try {
+      await reads.answeringAll(async () => {
         const [a, b] = [await first, await second];
         const seen = async (it: AsyncIterableIterator<{ readCount: number }>) => [await next(it), await next(it, 300)];
         expect(await seen(a)).toContain(15);
         expect(await seen(b)).toContain(15);
-      } finally {
-        clearInterval(release);
-      }
-    } finally {
-      hub.close();
-    }
+      });
+    });
   });
 
   it('does not share a read across workspaces: each gets its own answer', async () => {
-    const reads = new ControlledReads();
-    const hub = new CampaignStatsHub(reads.service(), { intervalMs: 10 }, createLogger('silent'));
-    try {
+    await withHub(async (hub, reads) => {
       const mine = hub.subscribe('w', ID);
       const theirs = hub.subscribe('other', ID);
       await tick();
       expect(reads.pending).toHaveLength(2);
       for (const p of reads.pending.splice(0)) p.resolve();
       await Promise.all([mine, theirs]);
-    } finally {
-      hub.close();
-    }
+    });
   });
 });
