@@ -5,7 +5,7 @@ import type { DeliveryCounters } from '../src/domain/delivery-lattice';
 import { signWhatsAppBody } from '../src/ingest/whatsapp.signature';
 import { countsInSql } from '../src/store/lattice.sql';
 import type { Figure } from './support';
-import { benchDatabase, httpRequest, percentile, report, startBaselineServer, startGateway } from './support';
+import { against, benchDatabase, httpRequest, percentile, report, startBaselineServer, startGateway } from './support';
 
 export const SECRET = 'bench-app-secret';
 /** senders of 100-status requests (and clients of the naive baseline and of the ceiling) */
@@ -387,61 +387,64 @@ export async function runIngestBenchmark(): Promise<void> {
     const ceiling = await insertCeiling(database.url, 40);
     const sameShape = await sameShapeCeiling(database.url, campaignId, SENDERS, 40);
     const figures: Figure[] = [
-      {
-        name: 'webhook, 100 statuses/request, 8 senders',
-        value: batched.perSecond,
-        unit: 'statuses/s',
-        baseline: 'naive 1-row UPDATE per tx',
-        baselineValue: naive,
-        ratio: batched.perSecond / naive,
-        target: '>= 10x naive',
-        met: batched.perSecond / naive >= 10,
-      },
-      {
-        name: 'webhook, 100/request vs same-shape ceiling',
-        value: batched.perSecond,
-        unit: 'statuses/s',
-        baseline: `UPDATE … FROM unnest of 500 existing contact rows, ${SENDERS} clients`,
-        baselineValue: sameShape.perSecond,
-        ratio: batched.perSecond / sameShape.perSecond,
-        target: '>= 0.5x same-shape ceiling',
-        met: batched.perSecond / sameShape.perSecond >= 0.5,
-      },
+      against(
+        {
+          name: 'webhook, 100 statuses/request, 8 senders',
+          value: batched.perSecond,
+          unit: 'statuses/s',
+          baseline: 'naive 1-row UPDATE per tx',
+          baselineValue: naive,
+          target: '>= 10x naive',
+        },
+        { atLeast: 10 },
+      ),
+      against(
+        {
+          name: 'webhook, 100/request vs same-shape ceiling',
+          value: batched.perSecond,
+          unit: 'statuses/s',
+          baseline: `UPDATE … FROM unnest of 500 existing contact rows, ${SENDERS} clients`,
+          baselineValue: sameShape.perSecond,
+          target: '>= 0.5x same-shape ceiling',
+        },
+        { atLeast: 0.5 },
+      ),
       { name: 'same-shape ceiling: PostgreSQL CPU per row', value: sameShape.postgresPerRow, unit: 'µs' },
       { name: 'same-shape ceiling: machine busy', value: sameShape.machineBusy * 100, unit: '%' },
-      {
+      against({
         name: 'webhook, 100/request vs INSERT ceiling (the wrong yardstick, kept for comparison)',
         value: batched.perSecond,
         unit: 'statuses/s',
         baseline: '500-row batched INSERT',
         baselineValue: ceiling,
-        ratio: batched.perSecond / ceiling,
-      },
+      }),
       { name: 'webhook, 100/request: gateway CPU per status', value: batchedUse.receiver, unit: 'µs' },
       { name: 'webhook, 100/request: PostgreSQL CPU per status', value: batchedUse.postgres, unit: 'µs' },
       { name: 'webhook, 100/request: machine busy', value: batchedUse.machineBusy * 100, unit: '%' },
       { name: 'webhook, 100/request ack p50', value: batched.p50, unit: 'ms' },
       { name: 'webhook, 100/request ack p99', value: batched.p99, unit: 'ms' },
-      {
-        name: `webhook, 1 status/request, ${SINGLE_SENDERS} senders`,
-        value: single.perSecond,
-        unit: 'statuses/s',
-        baseline: 'naive 1-row UPDATE per tx',
-        baselineValue: naive,
-        ratio: single.perSecond / naive,
-        target: '>= 3x naive',
-        met: single.perSecond / naive >= 3,
-      },
-      {
-        name: `webhook, 1 status/request, ${SINGLE_SENDERS} senders vs bare receiver`,
-        value: single.perSecond,
-        unit: 'statuses/s',
-        baseline: 'bare node:http: HMAC check + JSON parse, same client',
-        baselineValue: bareSingle.perSecond,
-        ratio: single.perSecond / bareSingle.perSecond,
-        target: '>= 0.7x bare receiver',
-        met: single.perSecond / bareSingle.perSecond >= 0.7,
-      },
+      against(
+        {
+          name: `webhook, 1 status/request, ${SINGLE_SENDERS} senders`,
+          value: single.perSecond,
+          unit: 'statuses/s',
+          baseline: 'naive 1-row UPDATE per tx',
+          baselineValue: naive,
+          target: '>= 3x naive',
+        },
+        { atLeast: 3 },
+      ),
+      against(
+        {
+          name: `webhook, 1 status/request, ${SINGLE_SENDERS} senders vs bare receiver`,
+          value: single.perSecond,
+          unit: 'statuses/s',
+          baseline: 'bare node:http: HMAC check + JSON parse, same client',
+          baselineValue: bareSingle.perSecond,
+          target: '>= 0.7x bare receiver',
+        },
+        { atLeast: 0.7 },
+      ),
       { name: 'webhook, 1/request: gateway CPU per request', value: singleUse.receiver, unit: 'µs' },
       { name: 'webhook, 1/request: PostgreSQL CPU per request', value: singleUse.postgres, unit: 'µs' },
       { name: 'webhook, 1/request: load generator CPU per request', value: singleUse.client, unit: 'µs' },

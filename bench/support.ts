@@ -161,3 +161,16 @@ export function report(name: string, figures: Figure[], context: Record<string, 
 }
 
 const round = (n: number) => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
+
+/**
+ * A figure against a baseline measured in the same run: `ratio` is value / baseline, and with a
+ * bound, `met` says whether the ratio keeps it (the target's words are the figure's `target`).
+ */
+export function against(
+  figure: Omit<Figure, 'ratio' | 'met'> & { baselineValue: number },
+  bound?: { atLeast: number } | { atMost: number },
+): Figure {
+  const ratio = figure.value / figure.baselineValue;
+  if (!bound) return { ...figure, ratio };
+  return { ...figure, ratio, met: 'atLeast' in bound ? ratio >= bound.atLeast : ratio <= bound.atMost };
+}
