@@ -4,6 +4,7 @@ import type { DeliveryFact } from '../domain/delivery-event';
 import type { EvidenceKind } from '../domain/delivery-lattice';
 import { Evidence } from '../domain/delivery-lattice';
 import type { Queryable } from './campaign.store';
+import { compareDecimal, compareText } from './lock-order';
 
 /** A contact as the event path sees it. */
 export interface ContactRef {
@@ -241,14 +242,8 @@ export class DeliveryStore {
       const key = messageKey(r.workspaceId, r.messageId);
       if (!first.has(key)) first.set(key, r);
     }
-    const input = [...first.values()].sort((a, b) =>
-      a.workspaceId !== b.workspaceId
-        ? Number(a.workspaceId) - Number(b.workspaceId)
-        : a.messageId < b.messageId
-          ? -1
-          : a.messageId > b.messageId
-            ? 1
-            : 0,
+    const input = [...first.values()].sort(
+      (a, b) => compareDecimal(a.workspaceId, b.workspaceId) || compareText(a.messageId, b.messageId),
     );
     // The ids this statement did not insert, each with the contact that has it (null: not visible).
     const rows: { workspace_id: string; message_id: string; owner: string | null }[] = await tx.query(

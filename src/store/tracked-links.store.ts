@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { compareDecimal, compareText } from './lock-order';
 
 /** A tracked link as stored. Rows never change once made, so they may be cached freely. */
 export interface TrackedLinkRow {
@@ -64,16 +65,11 @@ export class TrackedLinksStore {
   /** Records clicks set-based, one statement for the lot; a contact counts once per link. */
   async recordClicks(clicks: readonly LinkClick[]): Promise<void> {
     if (clicks.length === 0) return;
-    const sorted = [...clicks].sort((a, b) =>
-      a.campaignId !== b.campaignId
-        ? a.campaignId < b.campaignId
-          ? -1
-          : 1
-        : a.linkId === b.linkId
-          ? Number(BigInt(a.contactId) - BigInt(b.contactId))
-          : a.linkId < b.linkId
-            ? -1
-            : 1,
+    const sorted = [...clicks].sort(
+      (a, b) =>
+        compareText(a.campaignId, b.campaignId) ||
+        compareText(a.linkId, b.linkId) ||
+        compareDecimal(a.contactId, b.contactId),
     );
     await this.db.query(
       `INSERT INTO tracked_link_clicks (campaign_id, link_id, contact_id, first_clicked_at)
