@@ -37,6 +37,17 @@ interface ContactRow {
   failure_at: Date | null;
 }
 
+/** The select-list of a contact's state over `campaign_contacts c`, as {@link ContactRow}. */
+const STATE_COLUMNS = [
+  'c.id',
+  'c.campaign_id',
+  'c.flags',
+  ...KINDS.map((k) => `c.${TIME_COLUMNS[k]}`),
+  'c.failure_code',
+  'c.failure_title',
+  'c.failure_at',
+].join(', ');
+
 function toState(row: ContactRow): ContactState {
   const firstAt: ContactState['firstAt'] = {};
   for (const kind of KINDS) {
@@ -292,8 +303,7 @@ export class DeliveryStore {
    */
   async lockContacts(tx: Queryable, contacts: readonly ContactRef[]): Promise<Map<string, ContactState>> {
     const rows: ContactRow[] = await tx.query(
-      `SELECT c.id, c.campaign_id, c.flags, ${KINDS.map((k) => `c.${TIME_COLUMNS[k]}`).join(', ')},
-              c.failure_code, c.failure_title, c.failure_at
+      `SELECT ${STATE_COLUMNS}
        FROM unnest($1::char(24)[], $2::bigint[]) AS k(campaign_id, id)
        JOIN campaign_contacts c ON c.campaign_id = k.campaign_id AND c.id = k.id
        ORDER BY c.id FOR UPDATE OF c`,
@@ -312,8 +322,7 @@ export class DeliveryStore {
     ids: readonly ScopedMessageId[],
   ): Promise<{ refs: Map<string, ContactRef>; states: Map<string, ContactState> }> {
     const rows: (ContactRow & { workspace_id: string; whatsapp_message_id: string })[] = await tx.query(
-      `SELECT m.workspace_id, m.whatsapp_message_id, c.id, c.campaign_id, c.flags,
-              ${KINDS.map((k) => `c.${TIME_COLUMNS[k]}`).join(', ')}, c.failure_code, c.failure_title, c.failure_at
+      `SELECT m.workspace_id, m.whatsapp_message_id, ${STATE_COLUMNS}
        FROM unnest($1::bigint[], $2::text[]) AS k(workspace_id, message_id)
        JOIN contact_messages m ON m.workspace_id = k.workspace_id AND m.whatsapp_message_id = k.message_id
        JOIN campaign_contacts c ON c.campaign_id = m.campaign_id AND c.id = m.contact_id`,
